@@ -1,0 +1,40 @@
+//! # device-drivers
+//!
+//! One trait per hall peripheral, each with a production driver that speaks the real wire protocol
+//! and a simulator that speaks the same bytes over a pseudo-terminal or socket, so that tests drive
+//! the production driver. See docs/architecture.md, "Peripherals".
+//!
+//! What this crate will hold, and the issue that fills it:
+//! - `CardReader`: GA/T 467 SAM frames over serial (`serial2`) and USB bulk (`rusb`, vendored) —
+//!   the ID-card reader issue.
+//! - `TicketPrinter`: ESC/POS over serial, USB and TCP 9100, with `DLE EOT` status; `WindowPanel`:
+//!   LED panels on RS-485; the voice announcer; GPIO buttons and lamps — the output-devices issue.
+//! - `Camera`: V4L2 (`nokhwa`) and a file-sequence source — the face issue.
+//!
+//! It must not know about the store, the UI or the citizen flows. Nothing is implemented yet; the
+//! shared error classification every driver will map to is below, so generic code (health reports,
+//! retries) can be written against it now.
+#![warn(missing_docs)]
+
+/// The class of a peripheral failure, in the manner of embedded-hal's `ErrorKind`: drivers keep rich
+/// errors of their own and map them to a kind, on which generic code (health, retry) branches.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum ErrorKind {
+    /// The device is not connected, or went away (unplugged).
+    Disconnected,
+    /// The device did not answer in time.
+    Timeout,
+    /// The device answered with bytes that do not follow its protocol.
+    Protocol,
+    /// The device reported a condition a person must fix (paper out, cover open).
+    NeedsAttention,
+    /// Anything else.
+    Other,
+}
+
+/// Implemented by every driver error.
+pub trait Error: std::error::Error {
+    /// The error's class.
+    fn kind(&self) -> ErrorKind;
+}
