@@ -1,4 +1,23 @@
 //! # kiosk
 //!
-//! The hallkit device runtime (see docs/architecture.md). Being filled by the foundation issue.
+//! The hallkit device runtime: one binary, `kiosk`, whose config names a role — `kiosk`
+//! (self-service terminal), `board` (hall display and voice) or `counter` (window terminal). See
+//! docs/architecture.md.
+//!
+//! This crate holds the wiring and the flows, not protocol parsing or SQL:
+//! - [`config`]: the device's TOML file;
+//! - [`desk`]: issuing tickets, the path the touchscreen and `kiosk ticket` share;
+//! - [`counter`]: counter actions;
+//! - [`agent`] and [`client`]: the sync agent and its HTTP client; [`backoff`]: its retry policy;
+//! - [`demo`]: a whole simulated hall in one process;
+//! - [`clock`]: injected time.
 #![warn(missing_docs)]
+
+pub mod agent;
+pub mod backoff;
+pub mod client;
+pub mod clock;
+pub mod config;
+pub mod counter;
+pub mod demo;
+pub mod desk;

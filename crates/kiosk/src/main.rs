@@ -1,1 +1,344 @@
-fn main() {}
+//! `kiosk`: the hallkit device runtime. Run `kiosk --help`.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+use clap::{Parser, Subcommand};
+use hall_protocol::{ChangeBody, CounterAction, DeviceRole, Priority, ServiceCode};
+use kiosk::agent::{Progress, SyncAgent};
+use kiosk::client::CentralClient;
+use kiosk::clock::{SharedClock, system_clock};
+use kiosk::config::Config;
+use kiosk::{counter, demo, desk};
+use offline_store::Store;
+
+/// Exit code when central could not be reached and the work stayed queued.
+const EXIT_OFFLINE: u8 = 3;
+
+#[derive(Parser)]
+#[command(
+    name = "kiosk",
+    version,
+    about = "hallkit device runtime for government service halls: kiosk, board and counter roles",
+    long_about = "hallkit device runtime for government service halls (政务服务大厅).\n\n\
+One binary, three roles, named in the device's config file: `kiosk` (self-service terminal that \
+issues tickets), `board` (hall display that shows and announces calls) and `counter` (window \
+terminal that calls tickets). Every device keeps a local SQLite store and keeps working when central \
+is unreachable; its sync agent catches up when the link returns.\n\n\
+Start here: `kiosk demo` runs a whole simulated hall on this machine, no hardware needed.",
+    after_help = "Examples:\n  kiosk demo --seed 7\n  kiosk ticket --config examples/kiosk.toml --service household\n  kiosk counter --config examples/counter.toml call\n  kiosk status --config examples/kiosk.toml --json\n\nConfig format: docs/config.md. Logs go to stderr; set RUST_LOG=debug for more."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the device: sync agent, and for boards the live call display.
+    Run {
+        /// Device config file (TOML).
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Run a whole simulated hall in one process: central, kiosks, counters, a board, citizens.
+    Demo(demo::DemoArgs),
+    /// Issue a ticket, as the touchscreen does; prints one JSON object per ticket on stdout.
+    ///
+    /// Exits 0 once the ticket is durable in the local store, whether or not central is reachable.
+    Ticket {
+        /// Device config file (TOML).
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Service code, e.g. `household` (see `kiosk status` for the list).
+        #[arg(long)]
+        service: ServiceCode,
+        /// Priority class: normal, elderly, disabled or appointment.
+        #[arg(long, default_value = "normal")]
+        priority: Priority,
+        /// Issue this many tickets, one JSON line each (for load and crash tests).
+        #[arg(long, default_value_t = 1)]
+        count: u64,
+        /// Do not try to push the ticket to central afterwards.
+        #[arg(long)]
+        no_push: bool,
+    },
+    /// Check in an appointment (预约签到): issues an appointment-priority ticket.
+    Checkin {
+        /// Device config file (TOML).
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Booking code.
+        #[arg(long)]
+        appointment: String,
+        /// Service booked.
+        #[arg(long)]
+        service: ServiceCode,
+    },
+    /// Push the outbox and pull the change feed once, with progress; exit 0 when the outbox is empty.
+    Sync {
+        /// Device config file (TOML).
+        #[arg(long, short)]
+        config: PathBuf,
+    },
+    /// Show outbox depth, last acknowledged event, leases left per queue and whether central answers.
+    Status {
+        /// Device config file (TOML).
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Print one JSON object instead of text.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Counter actions at this device's window.
+    Counter {
+        /// Device config file (TOML).
+        #[arg(long, short)]
+        config: PathBuf,
+        #[command(subcommand)]
+        action: CounterCmd,
+    },
+}
+
+#[derive(Subcommand, Clone)]
+enum CounterCmd {
+    /// Call the next ticket (finishing the current one first).
+    Call,
+    /// Announce the current ticket again.
+    Recall,
+    /// The called citizen did not come (过号).
+    Skip,
+    /// Service of the current ticket is done.
+    Finish,
+    /// Stop calling at this window.
+    Pause,
+    /// Resume calling.
+    Resume,
+    /// Move the current ticket to another service's queue.
+    Transfer {
+        /// Target service code.
+        service: ServiceCode,
+    },
+}
+
+impl From<CounterCmd> for CounterAction {
+    fn from(c: CounterCmd) -> Self {
+        match c {
+            CounterCmd::Call => Self::CallNext,
+            CounterCmd::Recall => Self::Recall,
+            CounterCmd::Skip => Self::Skip,
+            CounterCmd::Finish => Self::Finish,
+            CounterCmd::Pause => Self::Pause,
+            CounterCmd::Resume => Self::Resume,
+            CounterCmd::Transfer { service } => Self::Transfer { to: service },
+        }
+    }
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    // The demo prints its own progress; its devices' routine warnings (a kiosk offline, a fallback
+    // number) would drown it, so it logs errors only unless RUST_LOG says otherwise.
+    let default_filter = if matches!(cli.command, Command::Demo(_)) { "error" } else { "warn,kiosk=info" };
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| default_filter.into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let rt = match tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match rt.block_on(dispatch(cli.command)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+struct Device {
+    config: Arc<Config>,
+    store: Arc<Mutex<Store>>,
+    agent: SyncAgent,
+    clock: SharedClock,
+}
+
+fn open_device(path: &Path) -> Result<Device> {
+    let config = Arc::new(Config::load(path)?);
+    let store = Store::open(&config.store.path, config.device.id.clone())
+        .with_context(|| format!("opening the device store {}", config.store.path.display()))?;
+    let store = Arc::new(Mutex::new(store));
+    let client = CentralClient::new(&config.central.url, config.device.id.clone(), config.request_timeout())?;
+    let clock = system_clock();
+    let agent = SyncAgent::new(store.clone(), client, config.clone(), clock.clone());
+    Ok(Device { config, store, agent, clock })
+}
+
+fn lock(store: &Arc<Mutex<Store>>) -> std::sync::MutexGuard<'_, Store> {
+    store.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+async fn dispatch(command: Command) -> Result<ExitCode> {
+    match command {
+        Command::Demo(args) => {
+            demo::run(args).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Run { config } => run(&config).await,
+        Command::Ticket { config, service, priority, count, no_push } => {
+            let d = open_device(&config)?;
+            let mut out = std::io::stdout().lock();
+            for _ in 0..count {
+                let receipt = desk::issue_ticket(&mut lock(&d.store), &d.config, &service, priority, d.clock.now())?;
+                // One line per durable ticket, flushed at once: a crash test counts these lines.
+                serde_json::to_writer(&mut out, &receipt)?;
+                out.write_all(b"\n")?;
+                out.flush()?;
+            }
+            if !no_push {
+                let mut report = Default::default();
+                if let Err(e) = tokio::time::timeout(Duration::from_secs(2), d.agent.push(&mut report, &mut |_| {})).await.unwrap_or_else(|_| Ok(())) {
+                    tracing::info!(error = %e, "ticket kept locally; it will be synced later");
+                }
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Checkin { config, appointment, service } => {
+            let d = open_device(&config)?;
+            let receipt = desk::check_in(&mut lock(&d.store), &d.config, &appointment, &service, d.clock.now())?;
+            println!("{}", serde_json::to_string(&receipt)?);
+            let mut report = Default::default();
+            let _ = tokio::time::timeout(Duration::from_secs(2), d.agent.push(&mut report, &mut |_| {})).await;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sync { config } => sync(&config).await,
+        Command::Status { config, json } => status(&config, json).await,
+        Command::Counter { config, action } => {
+            let d = open_device(&config)?;
+            if d.config.device.role != DeviceRole::Counter {
+                anyhow::bail!("{} is a {} device; counter actions need role = \"counter\"", config.display(), d.config.device.role.as_str());
+            }
+            match counter::act(&d.store, &d.agent, &d.config, &d.clock, action.into()).await {
+                Ok((seq, outcome)) => {
+                    println!("{}", counter::describe(&outcome));
+                    tracing::debug!(seq, "counter action applied");
+                    Ok(match outcome {
+                        hall_protocol::EventOutcome::Rejected { .. } => ExitCode::FAILURE,
+                        _ => ExitCode::SUCCESS,
+                    })
+                }
+                Err(e @ counter::CounterError::Queued { .. }) => {
+                    eprintln!("{e}");
+                    Ok(ExitCode::from(EXIT_OFFLINE))
+                }
+                Err(e) => Err(e.into()),
+            }
+        }
+    }
+}
+
+async fn sync(path: &Path) -> Result<ExitCode> {
+    let d = open_device(path)?;
+    let mut progress = |p: Progress| match p {
+        Progress::Pushed { acked, total } => eprintln!("pushed {acked}/{total} events"),
+        Progress::Pulled { changes, cursor } => eprintln!("pulled {changes} changes (feed cursor {cursor})"),
+        Progress::Leased { service, start, end } => eprintln!("leased numbers {start}-{end} for {service}"),
+        _ => {}
+    };
+    match d.agent.sync_once_with(&mut progress).await {
+        Ok(report) => {
+            let depth = lock(&d.store).outbox_depth()?;
+            eprintln!("sync done: {} events acknowledged (up to #{}), {} changes, {} leases; outbox depth {depth}", report.pushed, report.acked_to, report.changes, report.leases);
+            Ok(if depth == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+        }
+        Err(e) if e.is_transient() => {
+            eprintln!("sync incomplete: {e}");
+            Ok(ExitCode::from(EXIT_OFFLINE))
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+async fn status(path: &Path, json: bool) -> Result<ExitCode> {
+    let d = open_device(path)?;
+    let reachable = d.agent.client().health().await;
+    let (depth, acked, last, cursor, leases) = {
+        let s = lock(&d.store);
+        let day = desk::business_day(&d.config, d.clock.now());
+        let mut leases = Vec::new();
+        for svc in s.services(&d.config.device.hall)? {
+            let st = s.lease_status(&d.config.device.hall, &svc.code, day)?;
+            leases.push(serde_json::json!({"service": svc.code, "prefix": svc.prefix.to_string(), "left": st.left, "block": st.last_block_size}));
+        }
+        (s.outbox_depth()?, s.last_acked_seq()?, s.last_seq()?, s.feed_cursor()?, leases)
+    };
+    let value = serde_json::json!({
+        "device": d.config.device.id,
+        "role": d.config.device.role,
+        "hall": d.config.device.hall,
+        "outbox_depth": depth,
+        "last_seq": last,
+        "last_acked_seq": acked,
+        "feed_cursor": cursor,
+        "leases": leases,
+        "central": d.config.central.url,
+        "central_reachable": reachable.is_ok(),
+    });
+    if json {
+        println!("{value}");
+    } else {
+        println!("device        {} ({}, hall {})", d.config.device.id, d.config.device.role.as_str(), d.config.device.hall);
+        println!("outbox        {depth} waiting; last event #{last}, acknowledged up to #{acked}");
+        println!("feed cursor   {cursor}");
+        match &reachable {
+            Ok(h) => println!("central       {} reachable (version {})", d.config.central.url, h.version),
+            Err(e) => println!("central       {} UNREACHABLE: {e}", d.config.central.url),
+        }
+        for l in &leases {
+            println!("lease         {} ({}): {} numbers left of block {}", l["service"].as_str().unwrap_or("?"), l["prefix"].as_str().unwrap_or("?"), l["left"], l["block"]);
+        }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+async fn run(path: &Path) -> Result<ExitCode> {
+    let d = open_device(path)?;
+    tracing::info!(device = %d.config.device.id, role = d.config.device.role.as_str(), central = %d.config.central.url, "device running");
+    let shutdown = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    let sync = d.agent.run(std::future::pending::<()>());
+    let follow = d.agent.follow_stream(std::future::pending::<()>());
+    let mut changes = d.agent.subscribe();
+    let show = async move {
+        // The text board: one line per call. The Slint board replaces this with the UI work.
+        loop {
+            match changes.recv().await {
+                Ok(change) => {
+                    if d.config.device.role == DeviceRole::Board
+                        && let ChangeBody::Called(call) = &change.body
+                    {
+                        println!("{}", ui::call_text_zh(&call.number.to_string(), call.window));
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => tracing::warn!(missed = n, "display fell behind"),
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    };
+    tokio::select! {
+        _ = shutdown => tracing::info!("stopping"),
+        _ = sync => {}
+        _ = follow => {}
+        _ = show => {}
+    }
+    Ok(ExitCode::SUCCESS)
+}

@@ -1,0 +1,290 @@
+//! The device configuration file (TOML). One file per device; `examples/` has one per role and
+//! docs/config.md describes every key.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use chrono::{FixedOffset, NaiveTime};
+use hall_protocol::{DeviceId, DeviceRole, HallId, WindowNo};
+use serde::Deserialize;
+
+/// Why a configuration file was refused.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for this format.
+    #[error("config file {path} is invalid: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// What the parser said, with line and column.
+        message: String,
+    },
+    /// The values do not fit together.
+    #[error("config file {path}: {message}")]
+    Invalid {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong and how to fix it.
+        message: String,
+    },
+}
+
+/// A device's configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// Who this device is.
+    pub device: DeviceSection,
+    /// Where central is.
+    pub central: CentralSection,
+    /// The local store.
+    pub store: StoreSection,
+    /// When the business day starts.
+    #[serde(default)]
+    pub business_day: BusinessDaySection,
+    /// Number leases.
+    #[serde(default)]
+    pub leases: LeaseSection,
+    /// The sync agent.
+    #[serde(default)]
+    pub sync: SyncSection,
+}
+
+/// `[device]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DeviceSection {
+    /// Device id as registered at central, e.g. `kiosk-1`.
+    pub id: DeviceId,
+    /// `kiosk`, `board` or `counter`.
+    pub role: DeviceRole,
+    /// Hall id.
+    pub hall: HallId,
+    /// Window number (counter role only).
+    #[serde(default)]
+    pub window: Option<WindowNo>,
+}
+
+/// `[central]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CentralSection {
+    /// Base URL, e.g. `http://127.0.0.1:7700`.
+    pub url: String,
+    /// Per-request timeout in milliseconds.
+    #[serde(default = "default_timeout_ms")]
+    pub timeout_ms: u64,
+}
+
+fn default_timeout_ms() -> u64 {
+    3_000
+}
+
+/// `[store]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreSection {
+    /// SQLite file; relative paths are relative to the config file's folder.
+    pub path: PathBuf,
+}
+
+/// `[business_day]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BusinessDaySection {
+    /// Hall's offset from UTC, e.g. `+08:00`.
+    #[serde(default = "default_offset")]
+    pub utc_offset: String,
+    /// Local time the business day rolls over, e.g. `04:00`.
+    #[serde(default = "default_rollover")]
+    pub rollover: String,
+}
+
+impl Default for BusinessDaySection {
+    fn default() -> Self {
+        Self { utc_offset: default_offset(), rollover: default_rollover() }
+    }
+}
+
+fn default_offset() -> String {
+    "+08:00".into()
+}
+fn default_rollover() -> String {
+    "04:00".into()
+}
+
+/// `[leases]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct LeaseSection {
+    /// Numbers asked for per lease.
+    #[serde(default = "default_block")]
+    pub block: u32,
+}
+
+impl Default for LeaseSection {
+    fn default() -> Self {
+        Self { block: default_block() }
+    }
+}
+
+fn default_block() -> u32 {
+    50
+}
+
+/// `[sync]`
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncSection {
+    /// Events per push.
+    #[serde(default = "default_batch")]
+    pub batch: usize,
+    /// Pause between sync rounds when all is well, in milliseconds.
+    #[serde(default = "default_interval_ms")]
+    pub interval_ms: u64,
+    /// First retry delay after a failure, in milliseconds.
+    #[serde(default = "default_backoff_min_ms")]
+    pub backoff_min_ms: u64,
+    /// Longest retry delay, in milliseconds.
+    #[serde(default = "default_backoff_max_ms")]
+    pub backoff_max_ms: u64,
+}
+
+impl Default for SyncSection {
+    fn default() -> Self {
+        Self {
+            batch: default_batch(),
+            interval_ms: default_interval_ms(),
+            backoff_min_ms: default_backoff_min_ms(),
+            backoff_max_ms: default_backoff_max_ms(),
+        }
+    }
+}
+
+fn default_batch() -> usize {
+    500
+}
+fn default_interval_ms() -> u64 {
+    1_000
+}
+fn default_backoff_min_ms() -> u64 {
+    200
+}
+fn default_backoff_max_ms() -> u64 {
+    30_000
+}
+
+impl Config {
+    /// Reads and checks a config file. Relative store paths are resolved against its folder.
+    pub fn load(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read { path: path.into(), source })?;
+        let mut config = Self::parse(&text).map_err(|e| match e {
+            ConfigError::Parse { message, .. } => ConfigError::Parse { path: path.into(), message },
+            ConfigError::Invalid { message, .. } => ConfigError::Invalid { path: path.into(), message },
+            other => other,
+        })?;
+        if config.store.path.is_relative() {
+            let base = path.parent().unwrap_or(Path::new("."));
+            config.store.path = base.join(&config.store.path);
+        }
+        Ok(config)
+    }
+
+    /// Parses and checks config text.
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        let config: Self = toml::from_str(text).map_err(|e| ConfigError::Parse { path: PathBuf::new(), message: e.to_string() })?;
+        config.validate().map_err(|message| ConfigError::Invalid { path: PathBuf::new(), message })?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), String> {
+        match (self.device.role, self.device.window) {
+            (DeviceRole::Counter, None) => return Err("[device] role = \"counter\" needs `window = N`".into()),
+            (DeviceRole::Kiosk | DeviceRole::Board, Some(_)) => {
+                return Err("[device] `window` is only for role = \"counter\"".into());
+            }
+            _ => {}
+        }
+        if !(self.central.url.starts_with("http://") || self.central.url.starts_with("https://")) {
+            return Err(format!("[central] url must start with http:// or https://, got {:?}", self.central.url));
+        }
+        self.utc_offset()?;
+        self.rollover()?;
+        if !(1..=1000).contains(&self.leases.block) {
+            return Err("[leases] block must be between 1 and 1000".into());
+        }
+        if self.sync.batch == 0 || self.sync.batch > hall_protocol::api::MAX_BATCH_EVENTS {
+            return Err(format!("[sync] batch must be between 1 and {}", hall_protocol::api::MAX_BATCH_EVENTS));
+        }
+        if self.sync.backoff_min_ms == 0 || self.sync.backoff_min_ms > self.sync.backoff_max_ms {
+            return Err("[sync] need 0 < backoff_min_ms <= backoff_max_ms".into());
+        }
+        Ok(())
+    }
+
+    /// The hall's UTC offset.
+    pub fn utc_offset(&self) -> Result<FixedOffset, String> {
+        self.business_day
+            .utc_offset
+            .parse::<FixedOffset>()
+            .map_err(|_| format!("[business_day] utc_offset must look like +08:00, got {:?}", self.business_day.utc_offset))
+    }
+
+    /// The local time the business day rolls over.
+    pub fn rollover(&self) -> Result<NaiveTime, String> {
+        NaiveTime::parse_from_str(&self.business_day.rollover, "%H:%M")
+            .map_err(|_| format!("[business_day] rollover must look like 04:00, got {:?}", self.business_day.rollover))
+    }
+
+    /// Per-request timeout towards central.
+    pub fn request_timeout(&self) -> Duration {
+        Duration::from_millis(self.central.timeout_ms)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const KIOSK: &str = r#"
+        [device]
+        id = "kiosk-1"
+        role = "kiosk"
+        hall = "xuhui"
+        [central]
+        url = "http://127.0.0.1:7700"
+        [store]
+        path = "kiosk-1.db"
+    "#;
+
+    #[test]
+    fn parses_with_defaults() {
+        let c = Config::parse(KIOSK).unwrap();
+        assert_eq!(c.device.id.as_str(), "kiosk-1");
+        assert_eq!(c.leases.block, 50);
+        assert_eq!(c.utc_offset().unwrap(), FixedOffset::east_opt(8 * 3600).unwrap());
+        assert_eq!(c.rollover().unwrap(), NaiveTime::from_hms_opt(4, 0, 0).unwrap());
+    }
+
+    #[test]
+    fn refuses_nonsense_with_a_reason() {
+        let counter_without_window = KIOSK.replace("\"kiosk\"\n", "\"counter\"\n");
+        let e = Config::parse(&counter_without_window).unwrap_err().to_string();
+        assert!(e.contains("window"), "{e}");
+        let bad_url = KIOSK.replace("http://127.0.0.1:7700", "127.0.0.1:7700");
+        assert!(Config::parse(&bad_url).unwrap_err().to_string().contains("http://"));
+        let unknown_key = format!("{KIOSK}\n[sync]\nbatchsize = 3\n");
+        assert!(Config::parse(&unknown_key).unwrap_err().to_string().contains("batchsize"));
+        let bad_id = KIOSK.replace("kiosk-1\"", "Kiosk 1\"");
+        assert!(Config::parse(&bad_id).is_err());
+    }
+}
