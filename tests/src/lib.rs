@@ -10,6 +10,7 @@
 //! - [`bin_path`], [`ChildGuard`] and [`wait_for_http`] find, run, reap and wait for the binaries.
 #![warn(missing_docs)]
 
+pub mod central_fixture;
 pub mod fault;
 pub mod http_wait;
 pub mod process;

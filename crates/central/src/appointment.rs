@@ -2,7 +2,7 @@
 //! the keyed digest of an ID number. The number itself never reaches the database or a log.
 
 use chrono::NaiveDate;
-use hall_protocol::{Appointment, Application, ApplicationStatus, HallId};
+use hall_protocol::{Application, ApplicationStatus, Appointment, HallId};
 
 use crate::central::Central;
 use crate::citizen::{IdNumber, mask_name};

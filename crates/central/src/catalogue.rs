@@ -171,8 +171,7 @@ fn load(w: &mut Writing<'_>, cat: &Catalogue) -> Result<CatalogueReport, Central
         }
         w.tx.put_window(win)?;
         w.feed(None, ChangeBody::Window(win.clone()))?;
-        w.engine_input(&win.hall, EngineInput::Window { window: win.clone() })?
-            .map_err(|e| invalid(format!("window {} of hall {}: {e}", win.no, win.hall)))?;
+        w.engine_input(&win.hall, EngineInput::Window { window: win.clone() })?.map_err(|e| invalid(format!("window {} of hall {}: {e}", win.no, win.hall)))?;
         report.windows += 1;
     }
     for d in &devices {
@@ -191,4 +190,3 @@ fn load(w: &mut Writing<'_>, cat: &Catalogue) -> Result<CatalogueReport, Central
 pub fn parse_catalogue_toml(text: &str) -> Result<Catalogue, CentralError> {
     toml::from_str(text).map_err(|e| CentralError::Invalid(format!("catalogue file: {e}")))
 }
-

@@ -119,8 +119,7 @@ impl Central {
             };
             let engine_config = match tx.meta(META_ENGINE_CONFIG)? {
                 Some(bytes) => {
-                    let stored: EngineConfig =
-                        serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(format!("stored engine config: {e}")))?;
+                    let stored: EngineConfig = serde_json::from_slice(&bytes).map_err(|e| StoreError::Corrupt(format!("stored engine config: {e}")))?;
                     if stored != config.engine {
                         tracing::warn!(?stored, given = ?config.engine, "queue rules differ from those the database was created with; using the stored ones so the queues rebuild as they were");
                     }

@@ -52,14 +52,7 @@ pub enum EngineInput {
 impl EngineInput {
     /// The input for enqueueing `t`.
     pub fn enqueue(t: &NewTicket) -> Self {
-        Self::Enqueue {
-            id: t.id.clone(),
-            number: t.number,
-            service: t.service.clone(),
-            priority: t.priority,
-            key: t.key.clone(),
-            issued_at: t.issued_at,
-        }
+        Self::Enqueue { id: t.id.clone(), number: t.number, service: t.service.clone(), priority: t.priority, key: t.key.clone(), issued_at: t.issued_at }
     }
 
     /// Gives this input to `engine`.

@@ -129,8 +129,16 @@ pub fn stats(out: &mut dyn Write, stats: &DayStats, format: Format) -> io::Resul
         row(out, &fields)?;
     }
     for w in &stats.windows {
-        let mut fields =
-            vec!["window".to_owned(), stats.hall.to_string(), stats.day.to_string(), w.window.to_string(), String::new(), w.served.to_string(), String::new(), String::new()];
+        let mut fields = vec![
+            "window".to_owned(),
+            stats.hall.to_string(),
+            stats.day.to_string(),
+            w.window.to_string(),
+            String::new(),
+            w.served.to_string(),
+            String::new(),
+            String::new(),
+        ];
         fields.extend(summary(&w.wait));
         fields.extend(summary(&w.service_time));
         row(out, &fields)?;

@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use chrono::{DateTime, Utc};
 use hall_protocol::api::{EventResult, MAX_BATCH_EVENTS, PushAck, PushBatch};
 use hall_protocol::{
-    ChangeBody, CounterAction, Device, DeviceEvent, DeviceId, DeviceRole, EventBody, EventOutcome, HallId, ServiceCode, TicketId, TicketIssued,
-    TicketNumber, WindowNo,
+    ChangeBody, CounterAction, Device, DeviceEvent, DeviceId, DeviceRole, EventBody, EventOutcome, HallId, ServiceCode, TicketId, TicketIssued, TicketNumber,
+    WindowNo,
 };
 
 use crate::central::{Central, Writing};
@@ -30,10 +30,7 @@ pub(crate) fn active_device(tx: &dyn StoreRead, id: &DeviceId) -> Result<Device,
 /// Checks that the caller named in the `x-hallkit-device` header is the device the body speaks for.
 pub(crate) fn check_caller(caller: Option<&DeviceId>, claimed: &DeviceId) -> Result<(), CentralError> {
     match caller {
-        None => Err(CentralError::DeviceMismatch(format!(
-            "send the header {}: {claimed} to say which device is calling",
-            hall_protocol::api::DEVICE_HEADER
-        ))),
+        None => Err(CentralError::DeviceMismatch(format!("send the header {}: {claimed} to say which device is calling", hall_protocol::api::DEVICE_HEADER))),
         Some(c) if c != claimed => Err(CentralError::DeviceMismatch(format!(
             "the {} header names {c}, but the body is from {claimed}; a device may only send its own data",
             hall_protocol::api::DEVICE_HEADER
@@ -92,9 +89,10 @@ impl Central {
             if let (Some(first), Some(last)) = (old.first(), old.last()) {
                 let stored: BTreeMap<u64, EventOutcome> = w.tx.outcomes(&device.id, first.device_seq, last.device_seq)?.into_iter().collect();
                 for e in &old {
-                    let outcome = stored.get(&e.device_seq).cloned().unwrap_or_else(|| {
-                        rejected(format!("event {} was applied before, but its outcome is no longer kept", e.device_seq))
-                    });
+                    let outcome = stored
+                        .get(&e.device_seq)
+                        .cloned()
+                        .unwrap_or_else(|| rejected(format!("event {} was applied before, but its outcome is no longer kept", e.device_seq)));
                     results.push(EventResult { device_seq: e.device_seq, duplicate: true, outcome });
                 }
             }
@@ -239,7 +237,10 @@ impl Central {
             state: TicketState::Waiting,
         };
         if !w.tx.insert_ticket(&ticket)? {
-            return Ok(rejected(format!("number {} of {} on {} was already issued; a number is issued once per queue per day", t.number, t.service, t.business_day)));
+            return Ok(rejected(format!(
+                "number {} of {} on {} was already issued; a number is issued once per queue per day",
+                t.number, t.service, t.business_day
+            )));
         }
         let new = NewTicket::from_issued(t);
         match w.engine_input(&t.hall, EngineInput::enqueue(&new))? {
@@ -279,7 +280,7 @@ impl Central {
         if is_call && late.to_std().is_ok_and(|late| late > self.config.call_max_age) {
             return Ok(rejected(format!(
                 "arrived {} s late (limit {} s); press the button again",
-                late.num_seconds(),
+                (late.num_milliseconds() + 500) / 1000,
                 self.config.call_max_age.as_secs()
             )));
         }

@@ -38,9 +38,10 @@ impl Central {
             }
             let size = req.size.clamp(1, self.config.max_lease.max(1));
             let start = w.tx.next_number(&req.hall, &req.service, req.business_day)?;
-            let end = start.checked_add(size - 1).filter(|e| *e < u32::MAX).ok_or_else(|| {
-                CentralError::Invalid(format!("queue {} has run out of numbers for {}", req.service, req.business_day))
-            })?;
+            let end = start
+                .checked_add(size - 1)
+                .filter(|e| *e < u32::MAX)
+                .ok_or_else(|| CentralError::Invalid(format!("queue {} has run out of numbers for {}", req.service, req.business_day)))?;
             let lease_id = w.tx.insert_lease(&NewLease {
                 device: device.id.clone(),
                 request_id: req.request_id,

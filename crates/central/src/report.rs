@@ -114,7 +114,15 @@ pub fn day_stats(tx: &dyn StoreRead, day: NaiveDate, hall: Option<&HallId>) -> R
     let tickets = tx.tickets(day, Some(&hall))?;
     let calls = tx.calls(day, Some(&hall))?;
     let evaluations = tx.evaluations(day, Some(&hall))?;
-    Ok(compute(hall, day, &catalogue.services.iter().map(|s| s.code.clone()).collect::<Vec<_>>(), &catalogue.windows.iter().map(|w| w.no).collect::<Vec<_>>(), &tickets, &calls, &evaluations))
+    Ok(compute(
+        hall,
+        day,
+        &catalogue.services.iter().map(|s| s.code.clone()).collect::<Vec<_>>(),
+        &catalogue.windows.iter().map(|w| w.no).collect::<Vec<_>>(),
+        &tickets,
+        &calls,
+        &evaluations,
+    ))
 }
 
 #[derive(Default)]

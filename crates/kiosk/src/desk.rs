@@ -23,8 +23,9 @@ pub enum DeskError {
     /// The catalogue has never been received from central.
     #[error("this kiosk has not received the service catalogue from central yet: connect it to central and run `kiosk sync --config ...` once")]
     NoCatalogue,
-    /// The device is not in central's device list (so it has no device number for fallback numbers).
-    #[error("this kiosk ({0}) is not registered at central: register it, then run `kiosk sync`")]
+    /// The device is not in central's device list (so it has no device number for fallback
+    /// numbers), or it was revoked.
+    #[error("this kiosk ({0}) is not registered (or was revoked) at central: register it, then run `kiosk sync`")]
     NotRegistered(String),
     /// No such service in this hall.
     #[error("no service {code:?} in this hall; services: {known}")]
@@ -101,7 +102,12 @@ fn prepare(store: &mut Store, config: &Config, service: &ServiceCode, priority: 
     if !svc.enabled {
         return Err(DeskError::ServiceDisabled(svc.name.clone()));
     }
-    let device = store.device(&config.device.id)?.ok_or_else(|| DeskError::NotRegistered(config.device.id.to_string()))?;
+    // Central numbers devices from 1; 0 means "not assigned", and two such kiosks could collide
+    // in fallback numbers, so refuse rather than risk it.
+    let device = store
+        .device(&config.device.id)?
+        .filter(|d| d.device_no > 0 && !d.revoked)
+        .ok_or_else(|| DeskError::NotRegistered(config.device.id.to_string()))?;
     Ok(IssueRequest {
         hall: hall.clone(),
         service: svc.code.clone(),

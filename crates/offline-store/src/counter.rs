@@ -20,8 +20,7 @@ impl Store {
         let stamp = w.stamp(now);
         w.append(&stamp, &EventBody::CounterAction { hall: hall.clone(), window, action: action.clone() })?;
         let seq = to_i64("seq", stamp.seq)?;
-        w.tx
-            .prepare_cached("INSERT INTO counter_actions (event_seq, hall, window_no, action, at) VALUES (?1, ?2, ?3, ?4, ?5)")
+        w.tx.prepare_cached("INSERT INTO counter_actions (event_seq, hall, window_no, action, at) VALUES (?1, ?2, ?3, ?4, ?5)")
             .and_then(|mut s| s.execute(params![seq, hall.as_str(), window, action_json, time_text(&now)]))
             .ctx("store counter action")?;
         w.commit()?;

@@ -25,8 +25,7 @@ impl Store {
         let stamp = w.stamp(now);
         w.append(&stamp, &EventBody::Evaluation { ticket_id: ticket_id.clone(), level, comment: comment.to_owned() })?;
         let seq = to_i64("seq", stamp.seq)?;
-        w.tx
-            .prepare_cached("INSERT INTO evaluations (event_seq, ticket_id, level, comment, at) VALUES (?1, ?2, ?3, ?4, ?5)")
+        w.tx.prepare_cached("INSERT INTO evaluations (event_seq, ticket_id, level, comment, at) VALUES (?1, ?2, ?3, ?4, ?5)")
             .and_then(|mut s| s.execute(params![seq, ticket_id.to_string(), level.score(), comment, time_text(&now)]))
             .ctx("store evaluation")?;
         w.commit()?;
@@ -46,8 +45,10 @@ mod tests {
         let now = DateTime::from_timestamp_millis(1_000).expect("time");
         let seq = s.record_evaluation(&t, EvaluationLevel::Satisfied, "很快", now).expect("recorded");
         assert_eq!(seq, 1);
-        let (tid, level, comment): (String, i64, String) =
-            s.conn.query_row("SELECT ticket_id, level, comment FROM evaluations WHERE event_seq = 1", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?))).expect("row");
+        let (tid, level, comment): (String, i64, String) = s
+            .conn
+            .query_row("SELECT ticket_id, level, comment FROM evaluations WHERE event_seq = 1", [], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+            .expect("row");
         assert_eq!((tid.as_str(), level, comment.as_str()), ("kiosk-1/7", 4, "很快"));
         let e = &s.pending_events(10).expect("events")[0];
         assert_eq!(e.body, EventBody::Evaluation { ticket_id: t.clone(), level: EvaluationLevel::Satisfied, comment: "很快".into() });

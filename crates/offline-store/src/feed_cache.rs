@@ -6,7 +6,7 @@
 use std::collections::BTreeSet;
 
 use hall_protocol::feed::{CallInfo, WindowStatus};
-use hall_protocol::{Change, ChangeBody, Device, DeviceId, Hall, HallId, ServiceCode, Service, TicketId, Window, WindowNo};
+use hall_protocol::{Change, ChangeBody, Device, DeviceId, Hall, HallId, Service, ServiceCode, TicketId, Window, WindowNo};
 use rusqlite::{Connection, OptionalExtension, TransactionBehavior, params};
 use serde::{Deserialize, Serialize};
 
@@ -89,7 +89,11 @@ fn apply_one(tx: &Connection, this: &DeviceId, local_seq: i64, change: &Change, 
                 params![hall.as_str(), service.as_str(), waiting, local_seq, cursor],
             )?;
             // Central's count now covers every ticket this device issued so far.
-            upsert(tx, "UPDATE queue_days SET since_report = 0 WHERE hall = ?1 AND service = ?2 AND since_report > 0", params![hall.as_str(), service.as_str()])?;
+            upsert(
+                tx,
+                "UPDATE queue_days SET since_report = 0 WHERE hall = ?1 AND service = ?2 AND since_report > 0",
+                params![hall.as_str(), service.as_str()],
+            )?;
         }
         ChangeBody::WindowState { hall, window, state, current } => upsert(
             tx,
@@ -232,6 +236,9 @@ impl Store {
 
     /// A window's last reported state.
     pub fn window_state(&self, hall: &HallId, window: WindowNo) -> Result<Option<WindowState>, StoreError> {
-        Ok(self.json_rows("window_states row", "SELECT data FROM window_states WHERE hall = ?1 AND window_no = ?2", params![hall.as_str(), window])?.into_iter().next())
+        Ok(self
+            .json_rows("window_states row", "SELECT data FROM window_states WHERE hall = ?1 AND window_no = ?2", params![hall.as_str(), window])?
+            .into_iter()
+            .next())
     }
 }

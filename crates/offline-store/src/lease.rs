@@ -57,9 +57,7 @@ pub(crate) fn take_number(conn: &Connection, hall: &HallId, service: &ServiceCod
     }
     let found = best.map(|(id, n, _)| (id, n));
     let Some((id, n)) = found else { return Ok(None) };
-    conn.prepare_cached("UPDATE leases SET next_no = ?2 WHERE lease_id = ?1")
-        .and_then(|mut s| s.execute(params![id, n + 1]))
-        .ctx("advance lease")?;
+    conn.prepare_cached("UPDATE leases SET next_no = ?2 WHERE lease_id = ?1").and_then(|mut s| s.execute(params![id, n + 1])).ctx("advance lease")?;
     Ok(Some((to_u64("lease id", id)?, to_u32("lease number", n)?)))
 }
 
@@ -68,15 +66,18 @@ pub(crate) fn take_number(conn: &Connection, hall: &HallId, service: &ServiceCod
 /// the queue and day since central's last queue-length report (this one included) and the fallback
 /// number (meaningful only with `fallback`).
 pub(crate) fn count_ticket(conn: &Connection, hall: &HallId, service: &ServiceCode, day: &str, fallback: bool) -> Result<(u32, u32), StoreError> {
+    // Upsert, then read back: `RETURNING` would build a temporary table on every run.
+    conn.prepare_cached(
+        "INSERT INTO queue_days (hall, service, business_day, issued, since_report, fallback_last) VALUES (?1, ?2, ?3, 1, 1, ?4)
+         ON CONFLICT (hall, service, business_day) DO UPDATE
+             SET issued = issued + 1, since_report = since_report + 1, fallback_last = fallback_last + excluded.fallback_last",
+    )
+    .and_then(|mut s| s.execute(params![hall.as_str(), service.as_str(), day, i64::from(fallback)]))
+    .ctx("count ticket for its queue")?;
     let (since, fallback_last): (i64, i64) = conn
-        .prepare_cached(
-            "INSERT INTO queue_days (hall, service, business_day, issued, since_report, fallback_last) VALUES (?1, ?2, ?3, 1, 1, ?4)
-             ON CONFLICT (hall, service, business_day) DO UPDATE
-                 SET issued = issued + 1, since_report = since_report + 1, fallback_last = fallback_last + excluded.fallback_last
-             RETURNING since_report, fallback_last",
-        )
-        .and_then(|mut s| s.query_row(params![hall.as_str(), service.as_str(), day, i64::from(fallback)], |r| Ok((r.get(0)?, r.get(1)?))))
-        .ctx("count ticket for its queue")?;
+        .prepare_cached("SELECT since_report, fallback_last FROM queue_days WHERE hall = ?1 AND service = ?2 AND business_day = ?3")
+        .and_then(|mut s| s.query_row(params![hall.as_str(), service.as_str(), day], |r| Ok((r.get(0)?, r.get(1)?))))
+        .ctx("read queue counter")?;
     Ok((to_u32("tickets since report", since)?, to_u32("fallback counter", fallback_last)?))
 }
 
@@ -96,62 +97,66 @@ pub(crate) fn status(conn: &Connection, hall: &HallId, service: &ServiceCode, da
 /// Stores `lease` in the caller's transaction (see [`Store::add_lease`] for the rules). Checks come
 /// before any write, so a refused lease leaves the transaction untouched.
 pub(crate) fn insert_lease(tx: &Connection, this: &DeviceId, lease: &Lease) -> Result<bool, StoreError> {
-        if &lease.device_id != this {
-            return Err(StoreError::LeaseForOtherDevice { lease_id: lease.lease_id, holder: lease.device_id.clone(), this: this.clone() });
-        }
-        let invalid = |reason: &str| StoreError::InvalidLease { lease_id: lease.lease_id, reason: reason.to_owned() };
-        if lease.start == 0 {
-            return Err(invalid("numbers start at 1"));
-        }
-        if lease.end < lease.start {
-            return Err(invalid("its end is before its start"));
-        }
-        let id = i64::try_from(lease.lease_id).map_err(|_| invalid("its id is too large to store"))?;
-        let day = day_text(&lease.business_day);
-        let existing: Option<(String, String, String, i64, i64)> = tx
-            .query_row("SELECT hall, service, business_day, start_no, end_no FROM leases WHERE lease_id = ?1", [id], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
-            })
-            .optional()
-            .ctx("look up lease")?;
-        let added = match existing {
-            Some((hall, service, d, start, end)) => {
-                let same = hall == lease.hall.as_str() && service == lease.service.as_str() && d == day && start == i64::from(lease.start) && end == i64::from(lease.end);
-                if !same {
-                    return Err(StoreError::LeaseConflict {
-                        lease_id: lease.lease_id,
-                        reason: format!("stored {service} {d} {start}..={end} in hall {hall}, got {} {day} {}..={} in hall {}", lease.service, lease.start, lease.end, lease.hall),
-                    });
-                }
-                false
+    if &lease.device_id != this {
+        return Err(StoreError::LeaseForOtherDevice { lease_id: lease.lease_id, holder: lease.device_id.clone(), this: this.clone() });
+    }
+    let invalid = |reason: &str| StoreError::InvalidLease { lease_id: lease.lease_id, reason: reason.to_owned() };
+    if lease.start == 0 {
+        return Err(invalid("numbers start at 1"));
+    }
+    if lease.end < lease.start {
+        return Err(invalid("its end is before its start"));
+    }
+    let id = i64::try_from(lease.lease_id).map_err(|_| invalid("its id is too large to store"))?;
+    let day = day_text(&lease.business_day);
+    let existing: Option<(String, String, String, i64, i64)> = tx
+        .query_row("SELECT hall, service, business_day, start_no, end_no FROM leases WHERE lease_id = ?1", [id], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+        })
+        .optional()
+        .ctx("look up lease")?;
+    let added = match existing {
+        Some((hall, service, d, start, end)) => {
+            let same =
+                hall == lease.hall.as_str() && service == lease.service.as_str() && d == day && start == i64::from(lease.start) && end == i64::from(lease.end);
+            if !same {
+                return Err(StoreError::LeaseConflict {
+                    lease_id: lease.lease_id,
+                    reason: format!(
+                        "stored {service} {d} {start}..={end} in hall {hall}, got {} {day} {}..={} in hall {}",
+                        lease.service, lease.start, lease.end, lease.hall
+                    ),
+                });
             }
-            None => {
-                let other: Option<i64> = tx
-                    .query_row(
-                        "SELECT lease_id FROM leases WHERE hall = ?1 AND service = ?2 AND business_day = ?3 AND start_no <= ?5 AND end_no >= ?4 LIMIT 1",
-                        params![lease.hall.as_str(), lease.service.as_str(), day, lease.start, lease.end],
-                        |r| r.get(0),
-                    )
-                    .optional()
-                    .ctx("check lease overlap")?;
-                if let Some(other) = other {
-                    return Err(StoreError::LeaseOverlap { lease_id: lease.lease_id, other: to_u64("lease id", other)? });
-                }
-                tx.execute(
-                    "INSERT INTO leases (lease_id, hall, service, business_day, start_no, end_no, next_no) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5)",
-                    params![id, lease.hall.as_str(), lease.service.as_str(), day, lease.start, lease.end],
+            false
+        }
+        None => {
+            let other: Option<i64> = tx
+                .query_row(
+                    "SELECT lease_id FROM leases WHERE hall = ?1 AND service = ?2 AND business_day = ?3 AND start_no <= ?5 AND end_no >= ?4 LIMIT 1",
+                    params![lease.hall.as_str(), lease.service.as_str(), day, lease.start, lease.end],
+                    |r| r.get(0),
                 )
-                .ctx("store lease")?;
-                tracing::info!(lease = lease.lease_id, service = %lease.service, day = %day, start = lease.start, end = lease.end, "lease added");
-                true
+                .optional()
+                .ctx("check lease overlap")?;
+            if let Some(other) = other {
+                return Err(StoreError::LeaseOverlap { lease_id: lease.lease_id, other: to_u64("lease id", other)? });
             }
-        };
-        tx.execute(
-            "UPDATE lease_requests SET fulfilled_by = ?4 WHERE hall = ?1 AND service = ?2 AND business_day = ?3 AND fulfilled_by IS NULL",
-            params![lease.hall.as_str(), lease.service.as_str(), day, id],
-        )
-        .ctx("resolve lease request")?;
-        Ok(added)
+            tx.execute(
+                "INSERT INTO leases (lease_id, hall, service, business_day, start_no, end_no, next_no) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?5)",
+                params![id, lease.hall.as_str(), lease.service.as_str(), day, lease.start, lease.end],
+            )
+            .ctx("store lease")?;
+            tracing::info!(lease = lease.lease_id, service = %lease.service, day = %day, start = lease.start, end = lease.end, "lease added");
+            true
+        }
+    };
+    tx.execute(
+        "UPDATE lease_requests SET fulfilled_by = ?4 WHERE hall = ?1 AND service = ?2 AND business_day = ?3 AND fulfilled_by IS NULL",
+        params![lease.hall.as_str(), lease.service.as_str(), day, id],
+    )
+    .ctx("resolve lease request")?;
+    Ok(added)
 }
 
 impl Store {

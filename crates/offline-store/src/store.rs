@@ -104,10 +104,7 @@ impl Store {
 
     /// A setting (e.g. `device_no`, `last_central_contact`), if set.
     pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
-        self.conn
-            .prepare_cached("SELECT value FROM settings WHERE key = ?1")
-            .and_then(|mut s| s.query_row([key], |r| r.get(0)).optional())
-            .ctx("read setting")
+        self.conn.prepare_cached("SELECT value FROM settings WHERE key = ?1").and_then(|mut s| s.query_row([key], |r| r.get(0)).optional()).ctx("read setting")
     }
 
     /// Sets (or replaces) a setting.
@@ -129,11 +126,7 @@ impl Store {
     pub fn integrity_check(&self) -> Result<(), StoreError> {
         let mut stmt = self.conn.prepare("PRAGMA integrity_check").ctx("integrity check")?;
         let rows: Vec<String> = stmt.query_map([], |r| r.get(0)).ctx("integrity check")?.collect::<Result<_, _>>().ctx("integrity check")?;
-        if rows.len() == 1 && rows[0] == "ok" {
-            Ok(())
-        } else {
-            Err(StoreError::IntegrityCheck(rows.join("; ")))
-        }
+        if rows.len() == 1 && rows[0] == "ok" { Ok(()) } else { Err(StoreError::IntegrityCheck(rows.join("; "))) }
     }
 }
 

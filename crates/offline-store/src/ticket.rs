@@ -119,9 +119,8 @@ fn issue_in(w: &mut Writer<'_>, req: &IssueRequest, priority: Priority) -> Resul
         ])
     })
     .ctx("store ticket")?;
-    let (left, waiting): (i64, i64) = w
-        .tx
-        .prepare_cached(
+    let (left, waiting): (i64, i64) =
+        w.tx.prepare_cached(
             "SELECT
                  (SELECT COALESCE(SUM(end_no - next_no + 1), 0) FROM leases WHERE hall = ?1 AND service = ?2 AND business_day = ?3),
                  COALESCE((SELECT waiting FROM queue_lengths WHERE hall = ?1 AND service = ?2), 0)",
@@ -182,11 +181,10 @@ impl Store {
             return Err(StoreError::InvalidRequest(format!("appointment code {appointment_id:?} must be 1 to 64 printable characters")));
         }
         let mut w = Writer::begin(self)?;
-        let earlier: Option<i64> = w
-            .tx
-            .query_row("SELECT ticket_seq FROM appointment_checkins WHERE appointment_id = ?1", [appointment_id], |r| r.get(0))
-            .optional()
-            .ctx("look up appointment")?;
+        let earlier: Option<i64> =
+            w.tx.query_row("SELECT ticket_seq FROM appointment_checkins WHERE appointment_id = ?1", [appointment_id], |r| r.get(0))
+                .optional()
+                .ctx("look up appointment")?;
         if let Some(seq) = earlier {
             return Err(StoreError::AlreadyCheckedIn {
                 appointment_id: appointment_id.to_owned(),
@@ -196,12 +194,11 @@ impl Store {
         let issued = issue_in(&mut w, req, Priority::Appointment)?;
         let stamp = w.stamp(req.now);
         w.append(&stamp, &EventBody::AppointmentCheckedIn { appointment_id: appointment_id.to_owned(), ticket_id: issued.ticket.ticket_id.clone() })?;
-        w.tx
-            .execute(
-                "INSERT INTO appointment_checkins (appointment_id, ticket_seq, event_seq) VALUES (?1, ?2, ?3)",
-                params![appointment_id, to_i64("seq", issued.ticket.ticket_id.seq)?, to_i64("seq", stamp.seq)?],
-            )
-            .ctx("record check-in")?;
+        w.tx.execute(
+            "INSERT INTO appointment_checkins (appointment_id, ticket_seq, event_seq) VALUES (?1, ?2, ?3)",
+            params![appointment_id, to_i64("seq", issued.ticket.ticket_id.seq)?, to_i64("seq", stamp.seq)?],
+        )
+        .ctx("record check-in")?;
         w.commit()?;
         Ok(issued)
     }
@@ -256,4 +253,3 @@ impl Store {
         Ok(out)
     }
 }
-

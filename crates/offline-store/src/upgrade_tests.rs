@@ -44,9 +44,14 @@ fn payload(body: &EventBody) -> String {
 
 /// Rows as version 1 wrote them: written with that version's SQL, not with today's code.
 fn seed_v1(c: &Connection) {
-    c.execute("INSERT INTO device_state (id, device_id, hlc_wall_ms, hlc_logical, acked_seq, feed_cursor) VALUES (1, 'kiosk-1', 1003, 0, 1, 7)", []).expect("device");
+    c.execute("INSERT INTO device_state (id, device_id, hlc_wall_ms, hlc_logical, acked_seq, feed_cursor) VALUES (1, 'kiosk-1', 1003, 0, 1, 7)", [])
+        .expect("device");
     c.execute("INSERT INTO settings (key, value) VALUES ('device_no', '3')", []).expect("setting");
-    c.execute("INSERT INTO leases (lease_id, hall, service, business_day, start_no, end_no, next_no) VALUES (10, 'xuhui', 'household', '2026-11-24', 1, 10, 3)", []).expect("lease");
+    c.execute(
+        "INSERT INTO leases (lease_id, hall, service, business_day, start_no, end_no, next_no) VALUES (10, 'xuhui', 'household', '2026-11-24', 1, 10, 3)",
+        [],
+    )
+    .expect("lease");
     c.execute("INSERT INTO fallback_counters (hall, service, business_day, last_n) VALUES ('xuhui', 'household', '2026-11-23', 4)", []).expect("fallback");
     let events: [(u64, EventBody); 3] = [
         (1, EventBody::TicketIssued(ticket(1, 1))),
@@ -70,7 +75,8 @@ fn seed_v1(c: &Connection) {
         )
         .expect("ticket");
     }
-    c.execute("INSERT INTO evaluations (event_seq, ticket_id, level, comment, at) VALUES (3, 'kiosk-1/1', 5, '', '2026-11-24T01:00:00Z')", []).expect("evaluation");
+    c.execute("INSERT INTO evaluations (event_seq, ticket_id, level, comment, at) VALUES (3, 'kiosk-1/1', 5, '', '2026-11-24T01:00:00Z')", [])
+        .expect("evaluation");
     let service = Service { hall: hall(), code: svc(), name: "户籍办理".into(), prefix: 'A', materials: vec!["身份证".into()], enabled: true };
     c.execute("INSERT INTO services (hall, code, data) VALUES ('xuhui', 'household', ?1)", [serde_json::to_string(&service).expect("json")]).expect("service");
     c.execute("INSERT INTO queue_lengths (hall, service, waiting, local_seq, cursor) VALUES ('xuhui', 'household', 5, 3, 7)", []).expect("queue length");
@@ -78,7 +84,8 @@ fn seed_v1(c: &Connection) {
 
 /// Rows that version 2 added.
 fn seed_v2(c: &Connection) {
-    c.execute("INSERT INTO lease_requests (request_id, hall, service, business_day, size) VALUES (41, 'xuhui', 'household', '2026-11-24', 50)", []).expect("request");
+    c.execute("INSERT INTO lease_requests (request_id, hall, service, business_day, size) VALUES (41, 'xuhui', 'household', '2026-11-24', 50)", [])
+        .expect("request");
 }
 
 /// What version 3 wrote when a ticket was printed.
@@ -138,14 +145,30 @@ fn every_earlier_version_upgrades_with_its_data() {
         }
         // The store carries on where the old one stopped.
         let issued = s
-            .issue_ticket(&IssueRequest { hall: hall(), service: svc(), prefix: 'A', priority: Priority::Normal, business_day: day(), device_no: 3, now: at(900) })
+            .issue_ticket(&IssueRequest {
+                hall: hall(),
+                service: svc(),
+                prefix: 'A',
+                priority: Priority::Normal,
+                business_day: day(),
+                device_no: 3,
+                now: at(900),
+            })
             .expect("issues");
         assert_eq!(issued.ticket.ticket_id.seq, 4);
         assert_eq!(issued.ticket.number, TicketNumber::Leased { prefix: 'A', n: 3 });
         assert!(issued.ticket.issued_hlc > Hlc::new(1_003, 0), "the HLC continues past the stored value");
         assert_eq!(issued.waiting_ahead, 5, "central said 5; no own tickets since that report");
         // The fallback counter of the 23rd (version 1 stopped at 4) continues, never restarts.
-        let mut fb = IssueRequest { hall: hall(), service: svc(), prefix: 'A', priority: Priority::Normal, business_day: day().pred_opt().expect("date"), device_no: 3, now: at(901) };
+        let mut fb = IssueRequest {
+            hall: hall(),
+            service: svc(),
+            prefix: 'A',
+            priority: Priority::Normal,
+            business_day: day().pred_opt().expect("date"),
+            device_no: 3,
+            now: at(901),
+        };
         assert_eq!(s.issue_ticket(&fb).expect("issues").ticket.number, TicketNumber::Fallback { prefix: 'A', device_no: 3, n: 5 });
         fb.now = at(902);
         let again = s.issue_ticket(&fb).expect("issues");

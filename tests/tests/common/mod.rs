@@ -2,59 +2,11 @@
 //! server), device config files, and reading central's view back.
 #![allow(dead_code)]
 
-use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
-use std::sync::Arc;
 
-use hall_protocol::Catalogue;
 
-/// The example hall: one hall `xuhui`, services, windows, kiosk-1/2, counter-1..3, board-1.
-pub fn catalogue() -> Catalogue {
-    let text = std::fs::read_to_string(repo_root().join("examples/central-catalogue.toml")).expect("examples/central-catalogue.toml");
-    toml::from_str(&text).expect("example catalogue parses")
-}
-
-/// The repository root.
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
-}
-
-/// Central running on a runtime of its own, on 127.0.0.1:<free port>.
-pub struct TestCentral {
-    pub addr: SocketAddr,
-    pub central: Arc<central::Central>,
-    runtime: tokio::runtime::Runtime,
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-}
-
-impl TestCentral {
-    /// Opens `dir/central.db`, loads the example catalogue, serves on loopback.
-    pub fn start(dir: &Path) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().expect("runtime");
-        let central = central::Central::open(&dir.join("central.db"), central::CentralConfig::default()).expect("central opens");
-        central.load_catalogue(&catalogue()).expect("catalogue loads");
-        let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        runtime.spawn(central::serve(listener, central.clone(), async move {
-            let _ = rx.await;
-        }));
-        Self { addr, central, runtime, stop: Some(tx) }
-    }
-
-    pub fn url(&self) -> String {
-        format!("http://{}", self.addr)
-    }
-}
-
-impl Drop for TestCentral {
-    fn drop(&mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-    }
-}
+pub use hall_e2e::central_fixture::TestCentral;
 
 /// Writes a device config file and returns its path.
 pub fn device_config(dir: &Path, id: &str, role: &str, window: Option<u16>, url: &str) -> PathBuf {

@@ -30,11 +30,7 @@ impl ApiFailure {
     }
 
     pub(crate) fn body_too_large() -> Self {
-        Self::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "body_too_large",
-            format!("the request body is larger than {MAX_BODY_BYTES} bytes; send smaller batches"),
-        )
+        Self::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", format!("the request body is larger than {MAX_BODY_BYTES} bytes; send smaller batches"))
     }
 }
 
@@ -66,14 +62,14 @@ impl From<CentralError> for ApiFailure {
 impl From<JsonRejection> for ApiFailure {
     fn from(r: JsonRejection) -> Self {
         match &r {
-            JsonRejection::JsonSyntaxError(_) => {
-                Self::new(StatusCode::BAD_REQUEST, "malformed_json", format!("the body is not valid JSON: {}; send the JSON documented in /openapi.json", r.body_text()))
-            }
-            JsonRejection::JsonDataError(_) => Self::new(
+            JsonRejection::JsonSyntaxError(_) => Self::new(
                 StatusCode::BAD_REQUEST,
-                "invalid_body",
-                format!("the body does not have the expected shape: {}; see /openapi.json", r.body_text()),
+                "malformed_json",
+                format!("the body is not valid JSON: {}; send the JSON documented in /openapi.json", r.body_text()),
             ),
+            JsonRejection::JsonDataError(_) => {
+                Self::new(StatusCode::BAD_REQUEST, "invalid_body", format!("the body does not have the expected shape: {}; see /openapi.json", r.body_text()))
+            }
             JsonRejection::MissingJsonContentType(_) => {
                 Self::new(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_media_type", "send the body as JSON with the header content-type: application/json")
             }

@@ -8,7 +8,7 @@ use axum::extract::State;
 use chrono::NaiveDate;
 use hall_protocol::api::{Health, Lease, LeaseRequest, PushAck, PushBatch};
 use hall_protocol::stats::DayStats;
-use hall_protocol::{Appointment, Application, Catalogue, DeviceId, FeedPage, HallId};
+use hall_protocol::{Application, Appointment, Catalogue, DeviceId, FeedPage, HallId};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -18,9 +18,7 @@ use crate::central::Central;
 use crate::error::CentralError;
 use crate::feed::DEFAULT_FEED_LIMIT;
 use crate::openapi::wire;
-use crate::records::{
-    Call, CatalogueReport, DayQuery, Evaluation, IdNumberQuery, NewApplication, NewAppointment, QueueSnapshot, StatusUpdate, Ticket,
-};
+use crate::records::{Call, CatalogueReport, DayQuery, Evaluation, IdNumberQuery, NewApplication, NewAppointment, QueueSnapshot, StatusUpdate, Ticket};
 
 type Answer<T> = Result<Json<T>, ApiFailure>;
 

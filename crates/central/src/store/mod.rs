@@ -5,14 +5,14 @@
 //! the engine inputs it logged and the feed changes it produced, in one transaction, so a crash
 //! leaves either all of it or none of it.
 
-pub mod sqlite;
 mod schema;
+pub mod sqlite;
 
 use chrono::{DateTime, NaiveDate, Utc};
 use hall_protocol::api::Lease;
 use hall_protocol::{
-    Appointment, Application, ApplicationStatus, Catalogue, Change, ChangeBody, Device, DeviceId, EventOutcome, Hall, HallId, Service,
-    ServiceCode, TicketId, Window, WindowNo,
+    Application, ApplicationStatus, Appointment, Catalogue, Change, ChangeBody, Device, DeviceId, EventOutcome, Hall, HallId, Service, ServiceCode, TicketId,
+    Window, WindowNo,
 };
 
 use crate::engine_log::EngineInput;

@@ -15,8 +15,8 @@ use std::time::Duration;
 use chrono::{DateTime, NaiveDate, SecondsFormat, SubsecRound, Utc};
 use hall_protocol::api::Lease;
 use hall_protocol::{
-    Appointment, Application, ApplicationStatus, Catalogue, Change, ChangeBody, Device, DeviceId, DeviceRole, EvaluationLevel, EventOutcome, Hall,
-    HallId, Hlc, Priority, Service, ServiceCode, TicketId, Window, WindowNo,
+    Application, ApplicationStatus, Appointment, Catalogue, Change, ChangeBody, Device, DeviceId, DeviceRole, EvaluationLevel, EventOutcome, Hall, HallId, Hlc,
+    Priority, Service, ServiceCode, TicketId, Window, WindowNo,
 };
 use rusqlite::types::Type;
 use rusqlite::{Connection, OpenFlags, OptionalExtension, Row, TransactionBehavior, params};
@@ -343,14 +343,7 @@ fn device_row(row: &Row<'_>) -> rusqlite::Result<Device> {
 }
 
 fn service_row(row: &Row<'_>) -> rusqlite::Result<Service> {
-    Ok(Service {
-        hall: parsed(row, 0)?,
-        code: parsed(row, 1)?,
-        name: row.get(2)?,
-        prefix: prefix_of(row, 3)?,
-        materials: json(row, 4)?,
-        enabled: row.get(5)?,
-    })
+    Ok(Service { hall: parsed(row, 0)?, code: parsed(row, 1)?, name: row.get(2)?, prefix: prefix_of(row, 3)?, materials: json(row, 4)?, enabled: row.get(5)? })
 }
 
 fn window_row(row: &Row<'_>) -> rusqlite::Result<Window> {
@@ -457,9 +450,9 @@ impl StoreRead for SqliteTx<'_> {
     }
 
     fn outcomes(&self, device: &DeviceId, from: u64, to: u64) -> StoreResult<Vec<(u64, EventOutcome)>> {
-        let mut st = self.tx.prepare_cached(
-            "SELECT device_seq, outcome FROM applied_events WHERE device_id = ?1 AND device_seq BETWEEN ?2 AND ?3 ORDER BY device_seq",
-        )?;
+        let mut st = self
+            .tx
+            .prepare_cached("SELECT device_seq, outcome FROM applied_events WHERE device_id = ?1 AND device_seq BETWEEN ?2 AND ?3 ORDER BY device_seq")?;
         let rows = st.query_map(params![device.as_str(), i64_of(from)?, i64_of(to)?], |r| Ok((u64_of(r, 0)?, json(r, 1)?)))?;
         collect(rows)
     }
@@ -558,7 +551,9 @@ impl StoreRead for SqliteTx<'_> {
 
 impl StoreWrite for SqliteTx<'_> {
     fn set_meta(&mut self, key: &str, value: &[u8]) -> StoreResult<()> {
-        self.tx.prepare_cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?.execute(params![key, value])?;
+        self.tx
+            .prepare_cached("INSERT INTO meta (key, value) VALUES (?1, ?2) ON CONFLICT (key) DO UPDATE SET value = excluded.value")?
+            .execute(params![key, value])?;
         Ok(())
     }
 
@@ -677,9 +672,7 @@ impl StoreWrite for SqliteTx<'_> {
     }
 
     fn set_recalls(&mut self, ticket: &TicketId, recalls: u32) -> StoreResult<()> {
-        self.tx
-            .prepare_cached("UPDATE calls SET recalls = ?2 WHERE ticket_id = ?1 AND outcome IS NULL")?
-            .execute(params![ticket.to_string(), recalls])?;
+        self.tx.prepare_cached("UPDATE calls SET recalls = ?2 WHERE ticket_id = ?1 AND outcome IS NULL")?.execute(params![ticket.to_string(), recalls])?;
         Ok(())
     }
 
@@ -727,9 +720,11 @@ impl StoreWrite for SqliteTx<'_> {
     }
 
     fn check_in(&mut self, appointment: &str, ticket: &TicketId, at: DateTime<Utc>) -> StoreResult<()> {
-        self.tx
-            .prepare_cached("UPDATE appointments SET ticket_id = ?2, checked_in_at = ?3 WHERE id = ?1")?
-            .execute(params![appointment, ticket.to_string(), time_text(at)])?;
+        self.tx.prepare_cached("UPDATE appointments SET ticket_id = ?2, checked_in_at = ?3 WHERE id = ?1")?.execute(params![
+            appointment,
+            ticket.to_string(),
+            time_text(at)
+        ])?;
         Ok(())
     }
 
@@ -745,9 +740,12 @@ impl StoreWrite for SqliteTx<'_> {
     }
 
     fn add_application_status(&mut self, no: &str, s: &ApplicationStatus) -> StoreResult<()> {
-        self.tx
-            .prepare_cached("INSERT INTO application_status (no, at, status, note) VALUES (?1, ?2, ?3, ?4)")?
-            .execute(params![no, time_text(s.at), s.status, s.note])?;
+        self.tx.prepare_cached("INSERT INTO application_status (no, at, status, note) VALUES (?1, ?2, ?3, ?4)")?.execute(params![
+            no,
+            time_text(s.at),
+            s.status,
+            s.note
+        ])?;
         Ok(())
     }
 
@@ -780,9 +778,11 @@ impl StoreWrite for SqliteTx<'_> {
     fn append_change(&mut self, at: DateTime<Utc>, device: Option<&DeviceId>, body: &ChangeBody) -> StoreResult<Change> {
         // Stored with microseconds: return what a reader of the feed will read back.
         let at = at.trunc_subsecs(6);
-        self.tx
-            .prepare_cached("INSERT INTO changes (at, device_id, body) VALUES (?1, ?2, ?3)")?
-            .execute(params![time_text(at), device.map(DeviceId::as_str), to_json(body)?])?;
+        self.tx.prepare_cached("INSERT INTO changes (at, device_id, body) VALUES (?1, ?2, ?3)")?.execute(params![
+            time_text(at),
+            device.map(DeviceId::as_str),
+            to_json(body)?
+        ])?;
         let cursor = self.tx.last_insert_rowid();
         let cursor = u64::try_from(cursor).map_err(|_| StoreError::Corrupt(format!("feed cursor {cursor}")))?;
         Ok(Change { cursor, at, device: device.cloned(), body: body.clone() })
@@ -795,5 +795,62 @@ impl StoreWrite for SqliteTx<'_> {
 
     fn commit(self: Box<Self>) -> StoreResult<()> {
         Ok(self.tx.commit()?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_new_database_is_wal_full_sync_and_current() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let mode: String = store.conn.pragma_query_value(None, "journal_mode", |r| r.get(0)).unwrap();
+        let sync: i64 = store.conn.pragma_query_value(None, "synchronous", |r| r.get(0)).unwrap();
+        assert_eq!((mode.as_str(), sync), ("wal", 2));
+        drop(store);
+        // Reopening applies nothing and keeps the data.
+        let store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+    }
+
+    #[test]
+    fn a_database_from_a_newer_central_is_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        let store = SqliteStore::open(&path).unwrap();
+        store.conn.pragma_update(None, "user_version", SCHEMA_VERSION + 1).unwrap();
+        drop(store);
+        assert!(matches!(SqliteStore::open(&path), Err(StoreError::NewerSchema { found, .. }) if found == SCHEMA_VERSION + 1));
+        assert!(matches!(SqliteStore::open_read_only(&path), Err(StoreError::NewerSchema { .. })));
+    }
+
+    #[test]
+    fn values_changed_by_hand_are_reported_not_panicked() {
+        let mut store = SqliteStore::open_in_memory().unwrap();
+        store.conn.pragma_update(None, "foreign_keys", "OFF").unwrap();
+        store.conn.execute_batch("INSERT INTO changes (at, device_id, body) VALUES ('2026-11-24T08:00:00.000000Z', NULL, '{\"type\": \"nonsense\"}')").unwrap();
+        store.conn.execute_batch("INSERT INTO device_marks (device_id, high_water) VALUES ('kiosk-1', -5)").unwrap();
+        store.conn.execute_batch("INSERT INTO halls (id, name) VALUES ('Not A Slug', 'x')").unwrap();
+        let tx = store.read().unwrap();
+        assert!(matches!(tx.changes_after(0, None, 10), Err(StoreError::Corrupt(_))));
+        assert!(matches!(tx.high_water(&DeviceId::new("kiosk-1").unwrap()), Err(StoreError::Corrupt(_))));
+        assert!(matches!(tx.catalogue(None), Err(StoreError::Corrupt(_))));
+    }
+
+    #[test]
+    fn an_uncommitted_write_leaves_nothing() {
+        let mut store = SqliteStore::open_in_memory().unwrap();
+        {
+            let mut tx = store.write().unwrap();
+            tx.put_hall(&Hall { id: HallId::new("xuhui").unwrap(), name: "徐汇".into() }).unwrap();
+            tx.append_change(Utc::now(), None, &ChangeBody::Hall(Hall { id: HallId::new("xuhui").unwrap(), name: "徐汇".into() })).unwrap();
+        }
+        let tx = store.read().unwrap();
+        assert!(tx.catalogue(None).unwrap().halls.is_empty());
+        assert!(tx.changes_after(0, None, 10).unwrap().is_empty());
     }
 }

@@ -2,6 +2,7 @@
 //! batches, sequence gaps. Each gets a 4xx with an ApiError body, nothing is stored twice, and the
 //! server keeps serving.
 
+use central::Clock;
 use chrono::Utc;
 use hall_protocol::api::{ApiError, DEVICE_HEADER, MAX_BATCH_EVENTS, MAX_BODY_BYTES};
 use hall_protocol::{Catalogue, CounterAction, Device, DeviceRole, EventOutcome, Priority};
@@ -150,15 +151,19 @@ async fn events_that_cannot_take_effect_are_rejected_with_a_reason() {
     let config = central::CentralConfig { clock: clock.clone(), ..Default::default() };
     let central = central::Central::open_in_memory(config).unwrap();
     central.load_catalogue(&catalogue()).unwrap();
-    let lease = central.lease(Some(&dev("kiosk-1")), &hall_protocol::api::LeaseRequest {
-        device_id: dev("kiosk-1"),
-        request_id: 1,
-        hall: hall(),
-        service: svc("household"),
-        business_day: day(),
-        size: 5,
-    })
-    .unwrap();
+    let lease = central
+        .lease(
+            Some(&dev("kiosk-1")),
+            &hall_protocol::api::LeaseRequest {
+                device_id: dev("kiosk-1"),
+                request_id: 1,
+                hall: hall(),
+                service: svc("household"),
+                business_day: day(),
+                size: 5,
+            },
+        )
+        .unwrap();
     let reason = |ack: hall_protocol::api::PushAck| match &ack.results[0].outcome {
         EventOutcome::Rejected { reason } => reason.clone(),
         other => panic!("expected a rejection, got {other:?}"),
@@ -181,7 +186,9 @@ async fn events_that_cannot_take_effect_are_rejected_with_a_reason() {
     assert_eq!(k(ok).results[0].outcome, EventOutcome::Applied, "a fallback number with the kiosk's own device number is fine");
 
     // Counter actions: another window, a call that arrived too late, a late finish that applies.
-    let c = |seq, window, action, at| central.push(Some(&dev("counter-1")), &batch("counter-1", vec![counter_event("counter-1", seq, window, action, at)])).unwrap();
+    let c = |seq, window, action, at| {
+        central.push(Some(&dev("counter-1")), &batch("counter-1", vec![counter_event("counter-1", seq, window, action, at)])).unwrap()
+    };
     assert!(reason(c(1, 2, CounterAction::CallNext, clock.now())).contains("not window 2"));
     let pressed = clock.now();
     clock.advance(chrono::Duration::seconds(121));

@@ -1,10 +1,9 @@
 //! Appointments and applications: ID numbers are only ever stored masked and digested, and can
 //! still be looked up; the number never reaches the database file.
 
-use chrono::Utc;
 use central::{Central, CentralConfig};
-use hall_protocol::api::{ApiError, LeaseRequest};
-use hall_protocol::{Appointment, Application, DeviceEvent, EventBody, EventOutcome, Priority, TicketId};
+use hall_protocol::api::ApiError;
+use hall_protocol::{Application, Appointment, DeviceEvent, EventBody, EventOutcome, Priority, TicketId};
 use reqwest::StatusCode;
 
 use crate::common::*;
@@ -42,8 +41,16 @@ async fn appointments_and_applications_keep_id_numbers_out_of_storage() {
         .await
         .unwrap();
     assert_eq!(found, vec![booked.clone()]);
-    let none: Vec<Appointment> =
-        server.http.post(server.url("/v1/appointments/search")).json(&serde_json::json!({ "id_number": "310104198502034011" })).send().await.unwrap().json().await.unwrap();
+    let none: Vec<Appointment> = server
+        .http
+        .post(server.url("/v1/appointments/search"))
+        .json(&serde_json::json!({ "id_number": "310104198502034011" }))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert!(none.is_empty());
     let listed: Vec<Appointment> = serde_json::from_value(server.get_json("/v1/appointments?day=2026-11-24&hall=xuhui").await).unwrap();
     assert_eq!(listed.len(), 1);
@@ -74,7 +81,13 @@ async fn appointments_and_applications_keep_id_numbers_out_of_storage() {
     let created: Application = server.http.post(server.url("/v1/applications")).json(&new).send().await.unwrap().json().await.unwrap();
     assert_eq!(created.history.len(), 1);
     assert_eq!(created.history[0].status, "受理");
-    let resp = server.http.post(server.url("/v1/applications/SH2026112400017/status")).json(&serde_json::json!({ "status": "办结", "note": "可领取" })).send().await.unwrap();
+    let resp = server
+        .http
+        .post(server.url("/v1/applications/SH2026112400017/status"))
+        .json(&serde_json::json!({ "status": "办结", "note": "可领取" }))
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), StatusCode::OK);
     let read: Application = serde_json::from_value(server.get_json("/v1/applications/SH2026112400017").await).unwrap();
     assert_eq!(read.history.iter().map(|s| s.status.as_str()).collect::<Vec<_>>(), vec!["受理", "办结"]);
@@ -98,6 +111,4 @@ async fn appointments_and_applications_keep_id_numbers_out_of_storage() {
             assert!(!bytes.windows(needle.len()).any(|w| w == needle), "the ID number leaked into storage");
         }
     }
-    let _ = Utc::now();
-    let _ = LeaseRequest { device_id: dev("kiosk-1"), request_id: 1, hall: hall(), service: svc("household"), business_day: day(), size: 1 };
 }

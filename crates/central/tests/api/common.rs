@@ -9,8 +9,7 @@ use chrono::{DateTime, Duration, NaiveDate, Utc};
 use futures_util::StreamExt;
 use hall_protocol::api::{DEVICE_HEADER, Lease, LeaseRequest, PushAck, PushBatch};
 use hall_protocol::{
-    Catalogue, Change, CounterAction, DeviceEvent, DeviceId, EventBody, HallId, Hlc, Priority, ServiceCode, TicketId, TicketIssued, TicketNumber,
-    WindowNo,
+    Catalogue, Change, CounterAction, DeviceEvent, DeviceId, EventBody, HallId, Hlc, Priority, ServiceCode, TicketId, TicketIssued, TicketNumber, WindowNo,
 };
 use reqwest::StatusCode;
 use tokio::sync::oneshot;

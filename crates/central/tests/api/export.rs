@@ -2,8 +2,8 @@
 
 use std::process::Command;
 
-use chrono::Utc;
 use central::{Central, CentralConfig};
+use chrono::Utc;
 use hall_protocol::api::LeaseRequest;
 use hall_protocol::{CounterAction, Priority};
 
@@ -31,9 +31,13 @@ fn export_tickets_calls_and_stats_as_csv_and_json() {
     {
         let c = Central::open(&db, CentralConfig::default()).unwrap();
         let lease = c
-            .lease(Some(&dev("kiosk-1")), &LeaseRequest { device_id: dev("kiosk-1"), request_id: 1, hall: hall(), service: svc("business"), business_day: day(), size: 10 })
+            .lease(
+                Some(&dev("kiosk-1")),
+                &LeaseRequest { device_id: dev("kiosk-1"), request_id: 1, hall: hall(), service: svc("business"), business_day: day(), size: 10 },
+            )
             .unwrap();
-        let tickets = (1..=3u64).map(|s| ticket_event("kiosk-1", s, "business", leased('D', s as u32), Some(lease.lease_id), 100 + s, Priority::Normal)).collect();
+        let tickets =
+            (1..=3u64).map(|s| ticket_event("kiosk-1", s, "business", leased('D', s as u32), Some(lease.lease_id), 100 + s, Priority::Normal)).collect();
         c.push(Some(&dev("kiosk-1")), &batch("kiosk-1", tickets)).unwrap();
         for (seq, action) in [(1, CounterAction::CallNext), (2, CounterAction::CallNext), (3, CounterAction::Finish)] {
             c.push(Some(&dev("counter-3")), &batch("counter-3", vec![counter_event("counter-3", seq, 3, action, Utc::now())])).unwrap();
@@ -48,13 +52,15 @@ fn export_tickets_calls_and_stats_as_csv_and_json() {
         assert!(lines[3].ends_with(",waiting"));
     }
 
-    let calls: Vec<central::records::Call> = serde_json::from_str(&run(&["export", "calls", "--date", "2026-11-24", "--format", "json", "--db", db_s])).unwrap();
+    let calls: Vec<central::records::Call> =
+        serde_json::from_str(&run(&["export", "calls", "--date", "2026-11-24", "--format", "json", "--db", db_s])).unwrap();
     assert_eq!(calls.iter().map(|c| c.number.to_string()).collect::<Vec<_>>(), vec!["D001", "D002"]);
     let calls_csv = run(&["export", "calls", "--date", "2026-11-24", "--format", "csv", "--hall", "xuhui", "--db", db_s]);
     assert_eq!(calls_csv.lines().count(), 3);
     assert!(calls_csv.lines().next().unwrap().starts_with("hall,window,ticket_id,number,"));
 
-    let stats: hall_protocol::stats::DayStats = serde_json::from_str(&run(&["export", "stats", "--date", "2026-11-24", "--format", "json", "--db", db_s])).unwrap();
+    let stats: hall_protocol::stats::DayStats =
+        serde_json::from_str(&run(&["export", "stats", "--date", "2026-11-24", "--format", "json", "--db", db_s])).unwrap();
     let business = stats.services.iter().find(|s| s.service.as_str() == "business").unwrap();
     assert_eq!((business.issued, business.served, business.waiting, business.wait.count), (3, 2, 1, 2));
     let csv = run(&["export", "stats", "--date", "2026-11-24", "--format", "csv", "--db", db_s]);

@@ -41,7 +41,8 @@ async fn leases_never_overlap_and_are_idempotent() {
 
     // Retrying a request returns the same lease, whatever size is asked the second time.
     let again = server.lease("kiosk-1", 4, "household", 50).await;
-    let first = leases.iter().find(|l| l.device_id.as_str() == "kiosk-1" && l.service.as_str() == "household" && l.end - l.start == 6 && l.lease_id == again.lease_id);
+    let first =
+        leases.iter().find(|l| l.device_id.as_str() == "kiosk-1" && l.service.as_str() == "household" && l.end - l.start == 6 && l.lease_id == again.lease_id);
     assert_eq!(Some(&again), first);
     let ids: BTreeSet<u64> = leases.iter().map(|l| l.lease_id).collect();
     assert_eq!(ids.len(), 40);

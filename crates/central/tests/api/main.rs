@@ -9,3 +9,4 @@ mod leases;
 mod openapi;
 mod restart;
 mod round_trip;
+mod stream;

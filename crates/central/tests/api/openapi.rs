@@ -7,8 +7,8 @@ use hall_protocol::api::{ApiError, EventResult, Health, Lease, LeaseRequest, Pus
 use hall_protocol::feed::{CallInfo, WindowStatus};
 use hall_protocol::stats::DayStats;
 use hall_protocol::{
-    Appointment, Application, ApplicationStatus, Change, ChangeBody, CounterAction, DeviceEvent, EvaluationLevel, EventBody, EventOutcome, FeedPage,
-    Hlc, Priority, TicketId,
+    Application, ApplicationStatus, Appointment, Change, ChangeBody, CounterAction, DeviceEvent, EvaluationLevel, EventBody, EventOutcome, FeedPage, Hlc,
+    Priority, TicketId,
 };
 use serde_json::Value;
 
@@ -71,7 +71,7 @@ fn check(doc: &Value, schema: &Value, value: &Value, at: &str) -> Result<(), Str
                 return Err(format!("{at}: missing required {r}"));
             }
         }
-        for one in variants {
+        if let Some(one) = variants.into_iter().next() {
             return check(doc, &serde_json::json!({ "oneOf": one }), &Value::Object(rest), at);
         }
         return if rest.is_empty() { Ok(()) } else { Err(format!("{at}: undocumented properties {:?}", rest.keys().collect::<Vec<_>>())) };
@@ -150,8 +150,12 @@ fn schemas_match_the_wire() {
     ] {
         events.push(counter(action));
     }
-    events.push(DeviceEvent { body: EventBody::Evaluation { ticket_id: t1.clone(), level: EvaluationLevel::Fair, comment: "ok".into() }, ..counter(CounterAction::Pause) });
-    events.push(DeviceEvent { body: EventBody::AppointmentCheckedIn { appointment_id: "YY-1".into(), ticket_id: t1.clone() }, ..counter(CounterAction::Pause) });
+    events.push(DeviceEvent {
+        body: EventBody::Evaluation { ticket_id: t1.clone(), level: EvaluationLevel::Fair, comment: "ok".into() },
+        ..counter(CounterAction::Pause)
+    });
+    events
+        .push(DeviceEvent { body: EventBody::AppointmentCheckedIn { appointment_id: "YY-1".into(), ticket_id: t1.clone() }, ..counter(CounterAction::Pause) });
     let fallback = ticket_event("kiosk-1", 1, "household", "A-1-001".parse().unwrap(), None, 1, Priority::Normal);
     events.push(fallback);
 
@@ -169,7 +173,8 @@ fn schemas_match_the_wire() {
         ChangeBody::WindowState { hall: hall(), window: 1, state: WindowStatus::Serving, current: Some(t1.clone()) },
         ChangeBody::WindowState { hall: hall(), window: 1, state: WindowStatus::Idle, current: None },
     ];
-    let changes: Vec<Change> = bodies.into_iter().enumerate().map(|(i, body)| Change { cursor: i as u64 + 1, at: now, device: (i == 5).then(|| dev("kiosk-1")), body }).collect();
+    let changes: Vec<Change> =
+        bodies.into_iter().enumerate().map(|(i, body)| Change { cursor: i as u64 + 1, at: now, device: (i == 5).then(|| dev("kiosk-1")), body }).collect();
     let outcomes = vec![
         EventOutcome::Applied,
         EventOutcome::Called { ticket_id: t1.clone(), number: leased('A', 1), service: svc("household"), window: 1 },
@@ -179,8 +184,14 @@ fn schemas_match_the_wire() {
 
     // A real day, for the stats and report shapes.
     let c = central_in_memory();
-    let l = c.lease(Some(&dev("kiosk-1")), &LeaseRequest { device_id: dev("kiosk-1"), request_id: 1, hall: hall(), service: svc("household"), business_day: day(), size: 5 }).unwrap();
-    c.push(Some(&dev("kiosk-1")), &batch("kiosk-1", vec![ticket_event("kiosk-1", 1, "household", leased('A', 1), Some(l.lease_id), 1, Priority::Normal)])).unwrap();
+    let l = c
+        .lease(
+            Some(&dev("kiosk-1")),
+            &LeaseRequest { device_id: dev("kiosk-1"), request_id: 1, hall: hall(), service: svc("household"), business_day: day(), size: 5 },
+        )
+        .unwrap();
+    c.push(Some(&dev("kiosk-1")), &batch("kiosk-1", vec![ticket_event("kiosk-1", 1, "household", leased('A', 1), Some(l.lease_id), 1, Priority::Normal)]))
+        .unwrap();
     for (seq, action) in [(1, CounterAction::CallNext), (2, CounterAction::Finish)] {
         c.push(Some(&dev("counter-1")), &batch("counter-1", vec![counter_event("counter-1", seq, 1, action, Utc::now())])).unwrap();
     }
@@ -220,7 +231,15 @@ fn schemas_match_the_wire() {
         ("Lease", serde_json::to_value(&lease).unwrap()),
         (
             "LeaseRequest",
-            serde_json::to_value(LeaseRequest { device_id: dev("kiosk-1"), request_id: 1, hall: hall(), service: svc("household"), business_day: day(), size: 5 }).unwrap(),
+            serde_json::to_value(LeaseRequest {
+                device_id: dev("kiosk-1"),
+                request_id: 1,
+                hall: hall(),
+                service: svc("household"),
+                business_day: day(),
+                size: 5,
+            })
+            .unwrap(),
         ),
         ("Catalogue", serde_json::to_value(c.catalogue(None).unwrap()).unwrap()),
         ("DayStats", serde_json::to_value(&stats).unwrap()),
@@ -240,6 +259,13 @@ fn schemas_match_the_wire() {
         }
     }
     // The checker itself rejects what it should.
-    let bad = serde_json::json!({ "lease_id": 1, "device_id": "kiosk-1", "hall": "xuhui", "service": "s", "business_day": "2026-11-24", "start": 1, "finish": 2 });
+    let bad =
+        serde_json::json!({ "lease_id": 1, "device_id": "kiosk-1", "hall": "xuhui", "service": "s", "business_day": "2026-11-24", "start": 1, "finish": 2 });
     assert!(check(&doc, &doc["components"]["schemas"]["Lease"], &bad, "Lease").is_err());
+    let mut batch = samples["PushBatch"].clone();
+    batch["events"][0]["kind"] = "teleport".into();
+    assert!(check(&doc, &doc["components"]["schemas"]["PushBatch"], &batch, "PushBatch").is_err());
+    let mut batch = samples["PushBatch"].clone();
+    batch["events"][1]["payload"]["action"] = "dance".into();
+    assert!(check(&doc, &doc["components"]["schemas"]["PushBatch"], &batch, "PushBatch").is_err());
 }

@@ -1,9 +1,9 @@
 //! Restart: central rebuilds each hall's queues by replaying the engine input log, and the result
 //! is the same engine state as before the restart.
 
-use chrono::Utc;
 use central::engine::QueueEngine;
 use central::{Central, CentralConfig};
+use chrono::Utc;
 use hall_protocol::api::LeaseRequest;
 use hall_protocol::{CounterAction, EventOutcome, Priority};
 
@@ -34,7 +34,10 @@ fn restart_rebuilds_the_engine_identically() {
     let c = Central::open(&db, CentralConfig::default()).unwrap();
     c.load_catalogue(&catalogue()).unwrap();
     let lease = c
-        .lease(Some(&dev("kiosk-1")), &LeaseRequest { device_id: dev("kiosk-1"), request_id: 1, hall: hall(), service: svc("household"), business_day: day(), size: 20 })
+        .lease(
+            Some(&dev("kiosk-1")),
+            &LeaseRequest { device_id: dev("kiosk-1"), request_id: 1, hall: hall(), service: svc("household"), business_day: day(), size: 20 },
+        )
         .unwrap();
     let priorities = [Priority::Normal, Priority::Elderly, Priority::Normal, Priority::Disabled, Priority::Normal];
     let events: Vec<_> = (1..=12u64)

@@ -110,10 +110,7 @@ async fn full_round_trip() {
         }
         streamed.push(cursor);
     }
-    assert_eq!(
-        calls,
-        vec![("A002".into(), 1, 0), ("A002".into(), 1, 1), ("A001".into(), 1, 0), ("A011".into(), 1, 0), ("A011".into(), 2, 0)]
-    );
+    assert_eq!(calls, vec![("A002".into(), 1, 0), ("A002".into(), 1, 1), ("A001".into(), 1, 0), ("A011".into(), 1, 0), ("A011".into(), 2, 0)]);
     // The stream is the feed: same cursors, none missing, none twice.
     let feed: FeedPage = serde_json::from_value(server.get_json(&format!("/v1/feed?device=board-1&after={after}&limit=5000")).await).unwrap();
     let fed: Vec<u64> = feed.changes.iter().map(|c| c.cursor).take(streamed.len()).collect();
