@@ -88,15 +88,7 @@ impl Default for FaultMix {
     /// A mostly healthy link: 6 in 10 connections pass, and drop, reset, a 20 ms delay and a cut
     /// somewhere in the first 4 KiB get one in 10 each.
     fn default() -> Self {
-        Self {
-            pass: 6,
-            drop: 1,
-            reset: 1,
-            delay: 1,
-            delay_by: Duration::from_millis(20),
-            cut_mid_body: 1,
-            cut_after: 0..=4096,
-        }
+        Self { pass: 6, drop: 1, reset: 1, delay: 1, delay_by: Duration::from_millis(20), cut_mid_body: 1, cut_after: 0..=4096 }
     }
 }
 
@@ -154,9 +146,7 @@ impl FaultDice {
             (Mode::Drop, _) => Fault::Drop,
             (Mode::Reset, _) => Fault::Reset,
             (Mode::Delay(by), _) => Fault::Delay(*by),
-            (Mode::CutMidBody { after_bytes }, _) => Fault::CutMidBody {
-                after_bytes: *after_bytes,
-            },
+            (Mode::CutMidBody { after_bytes }, _) => Fault::CutMidBody { after_bytes: *after_bytes },
             (Mode::Random { mix, .. }, Some(rng)) => roll_mix(mix, rng),
             // `new` always seeds a generator for a random mode; passing is the harmless answer
             // should that ever change.
@@ -174,13 +164,7 @@ fn roll_mix(mix: &FaultMix, rng: &mut StdRng) -> Fault {
         Delay,
         Cut,
     }
-    let weights = [
-        (Kind::Pass, mix.pass),
-        (Kind::Drop, mix.drop),
-        (Kind::Reset, mix.reset),
-        (Kind::Delay, mix.delay),
-        (Kind::Cut, mix.cut_mid_body),
-    ];
+    let weights = [(Kind::Pass, mix.pass), (Kind::Drop, mix.drop), (Kind::Reset, mix.reset), (Kind::Delay, mix.delay), (Kind::Cut, mix.cut_mid_body)];
     // u64 so that five u32 weights cannot overflow.
     let total: u64 = weights.iter().map(|(_, w)| u64::from(*w)).sum();
     if total == 0 {
@@ -227,10 +211,7 @@ mod tests {
 
     #[test]
     fn same_seed_same_faults_and_other_seed_other_faults() {
-        let mode = |seed| Mode::Random {
-            seed,
-            mix: FaultMix::default(),
-        };
+        let mode = |seed| Mode::Random { seed, mix: FaultMix::default() };
         let a = rolls(mode(7), 200);
         assert_eq!(a, rolls(mode(7), 200));
         assert_ne!(a, rolls(mode(8), 200));
@@ -238,21 +219,10 @@ mod tests {
 
     #[test]
     fn weights_decide_which_faults_appear() {
-        let mix = FaultMix {
-            pass: 0,
-            drop: 0,
-            reset: 1,
-            delay: 0,
-            cut_mid_body: 1,
-            cut_after: 50..=10,
-            ..FaultMix::default()
-        };
+        let mix = FaultMix { pass: 0, drop: 0, reset: 1, delay: 0, cut_mid_body: 1, cut_after: 50..=10, ..FaultMix::default() };
         let faults = rolls(Mode::Random { seed: 1, mix }, 500);
         let resets = faults.iter().filter(|f| **f == Fault::Reset).count();
-        assert!(
-            resets > 150 && resets < 350,
-            "{resets} resets in 500 at even odds"
-        );
+        assert!(resets > 150 && resets < 350, "{resets} resets in 500 at even odds");
         for f in &faults {
             match f {
                 Fault::Reset => {}
@@ -265,30 +235,13 @@ mod tests {
 
     #[test]
     fn all_zero_weights_pass_everything() {
-        let mix = FaultMix {
-            pass: 0,
-            drop: 0,
-            reset: 0,
-            delay: 0,
-            cut_mid_body: 0,
-            ..FaultMix::default()
-        };
-        assert_eq!(
-            rolls(Mode::Random { seed: 3, mix }, 10),
-            vec![Fault::Pass; 10]
-        );
+        let mix = FaultMix { pass: 0, drop: 0, reset: 0, delay: 0, cut_mid_body: 0, ..FaultMix::default() };
+        assert_eq!(rolls(Mode::Random { seed: 3, mix }, 10), vec![Fault::Pass; 10]);
     }
 
     #[test]
     fn huge_weights_do_not_overflow() {
-        let mix = FaultMix {
-            pass: u32::MAX,
-            drop: u32::MAX,
-            reset: u32::MAX,
-            delay: u32::MAX,
-            cut_mid_body: u32::MAX,
-            ..FaultMix::default()
-        };
+        let mix = FaultMix { pass: u32::MAX, drop: u32::MAX, reset: u32::MAX, delay: u32::MAX, cut_mid_body: u32::MAX, ..FaultMix::default() };
         let faults = rolls(Mode::Random { seed: 9, mix }, 100);
         assert!(faults.contains(&Fault::Pass) && faults.contains(&Fault::Reset));
     }

@@ -34,9 +34,7 @@ pub enum WaitForHttpError {
         source: io::Error,
     },
     /// No `200` answer came before the deadline.
-    #[error(
-        "`{url}` did not answer 200 within {waited:?} (last attempt: {last}); check that the service started and its log"
-    )]
+    #[error("`{url}` did not answer 200 within {waited:?} (last attempt: {last}); check that the service started and its log")]
     Timeout {
         /// The URL as given.
         url: String,
@@ -61,13 +59,8 @@ pub enum WaitForHttpError {
 /// [`WaitForHttpError::Timeout`] when the service never answered `200`.
 pub fn wait_for_http(url: &str, timeout: Duration) -> Result<(), WaitForHttpError> {
     let target = Target::parse(url)?;
-    let addrs: Vec<SocketAddr> = (target.host.as_str(), target.port)
-        .to_socket_addrs()
-        .map_err(|source| WaitForHttpError::Resolve {
-            url: url.to_owned(),
-            source,
-        })?
-        .collect();
+    let addrs: Vec<SocketAddr> =
+        (target.host.as_str(), target.port).to_socket_addrs().map_err(|source| WaitForHttpError::Resolve { url: url.to_owned(), source })?.collect();
     let started = Instant::now();
     let deadline = started + timeout;
     let mut last = String::from("no attempt made");
@@ -85,11 +78,7 @@ pub fn wait_for_http(url: &str, timeout: Duration) -> Result<(), WaitForHttpErro
         }
         let left = deadline.saturating_duration_since(Instant::now());
         if left.is_zero() {
-            return Err(WaitForHttpError::Timeout {
-                url: url.to_owned(),
-                waited: started.elapsed(),
-                last,
-            });
+            return Err(WaitForHttpError::Timeout { url: url.to_owned(), waited: started.elapsed(), last });
         }
         thread::sleep(left.min(PROBE_INTERVAL));
     }
@@ -105,13 +94,8 @@ struct Target {
 
 impl Target {
     fn parse(url: &str) -> Result<Self, WaitForHttpError> {
-        let bad = |reason| WaitForHttpError::BadUrl {
-            url: url.to_owned(),
-            reason,
-        };
-        let rest = url
-            .strip_prefix("http://")
-            .ok_or_else(|| bad("only http:// URLs are supported"))?;
+        let bad = |reason| WaitForHttpError::BadUrl { url: url.to_owned(), reason };
+        let rest = url.strip_prefix("http://").ok_or_else(|| bad("only http:// URLs are supported"))?;
         let (authority, path) = match rest.find('/') {
             Some(i) => (&rest[..i], &rest[i..]),
             None => (rest, "/"),
@@ -122,9 +106,7 @@ impl Target {
         // `[::1]:7700` keeps its colons inside the brackets.
         let (host, port) = match authority.rfind(':') {
             Some(i) if !authority[i..].contains(']') => {
-                let port = authority[i + 1..]
-                    .parse::<u16>()
-                    .map_err(|_| bad("the port is not a number from 0 to 65535"))?;
+                let port = authority[i + 1..].parse::<u16>().map_err(|_| bad("the port is not a number from 0 to 65535"))?;
                 (&authority[..i], port)
             }
             _ => (authority, 80),
@@ -136,11 +118,7 @@ impl Target {
         if path.contains(['\r', '\n', ' ']) {
             return Err(bad("the path contains spaces or line breaks"));
         }
-        Ok(Self {
-            host: host.to_owned(),
-            port,
-            path: path.to_owned(),
-        })
+        Ok(Self { host: host.to_owned(), port, path: path.to_owned() })
     }
 }
 
@@ -149,10 +127,7 @@ fn probe(addr: SocketAddr, target: &Target, timeout: Duration) -> io::Result<u16
     let mut stream = TcpStream::connect_timeout(&addr, timeout)?;
     stream.set_read_timeout(Some(timeout))?;
     stream.set_write_timeout(Some(timeout))?;
-    let request = format!(
-        "GET {} HTTP/1.1\r\nHost: {}:{}\r\nConnection: close\r\nAccept: */*\r\n\r\n",
-        target.path, target.host, target.port
-    );
+    let request = format!("GET {} HTTP/1.1\r\nHost: {}:{}\r\nConnection: close\r\nAccept: */*\r\n\r\n", target.path, target.host, target.port);
     stream.write_all(request.as_bytes())?;
     // The status line is well within the first bytes; read until its line break.
     let mut head = Vec::new();
@@ -167,15 +142,9 @@ fn probe(addr: SocketAddr, target: &Target, timeout: Duration) -> io::Result<u16
     let line = head.split(|b| *b == b'\n').next().unwrap_or_default();
     let line = String::from_utf8_lossy(line);
     let mut words = line.split_whitespace();
-    match (
-        words.next(),
-        words.next().and_then(|code| code.parse::<u16>().ok()),
-    ) {
+    match (words.next(), words.next().and_then(|code| code.parse::<u16>().ok())) {
         (Some(version), Some(status)) if version.starts_with("HTTP/") => Ok(status),
-        _ => Err(io::Error::new(
-            io::ErrorKind::InvalidData,
-            format!("not an HTTP status line: {:?}", line.trim_end()),
-        )),
+        _ => Err(io::Error::new(io::ErrorKind::InvalidData, format!("not an HTTP status line: {:?}", line.trim_end()))),
     }
 }
 
@@ -210,20 +179,14 @@ mod tests {
     #[test]
     fn returns_once_the_service_answers_200() {
         let (addr, seen) = serve("200 OK", 3);
-        wait_for_http(&format!("http://{addr}/health"), Duration::from_secs(30))
-            .expect("service is up");
-        assert_eq!(
-            seen.load(Ordering::SeqCst),
-            4,
-            "three failed probes, then the 200"
-        );
+        wait_for_http(&format!("http://{addr}/health"), Duration::from_secs(30)).expect("service is up");
+        assert_eq!(seen.load(Ordering::SeqCst), 4, "three failed probes, then the 200");
     }
 
     #[test]
     fn keeps_failing_on_other_statuses_and_says_what_it_saw() {
         let (addr, seen) = serve("503 Service Unavailable", 0);
-        let err = wait_for_http(&format!("http://{addr}/"), Duration::from_millis(300))
-            .expect_err("never 200");
+        let err = wait_for_http(&format!("http://{addr}/"), Duration::from_millis(300)).expect_err("never 200");
         match err {
             WaitForHttpError::Timeout { last, .. } => assert!(last.contains("503"), "{last}"),
             other => panic!("unexpected {other:?}"),
@@ -235,50 +198,20 @@ mod tests {
     fn refused_connections_time_out() {
         // Bind then drop to get a port nothing listens on (a race here only makes the test pass
         // through a different error).
-        let addr = TcpListener::bind("127.0.0.1:0")
-            .and_then(|l| l.local_addr())
-            .expect("port");
-        let err = wait_for_http(&format!("http://{addr}"), Duration::from_millis(200))
-            .expect_err("nothing listens");
+        let addr = TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).expect("port");
+        let err = wait_for_http(&format!("http://{addr}"), Duration::from_millis(200)).expect_err("nothing listens");
         assert!(matches!(err, WaitForHttpError::Timeout { .. }), "{err:?}");
     }
 
     #[test]
     fn parses_urls_and_rejects_bad_ones() {
         let t = Target::parse("http://127.0.0.1:7700/health?x=1").expect("url");
-        assert_eq!(
-            t,
-            Target {
-                host: "127.0.0.1".into(),
-                port: 7700,
-                path: "/health?x=1".into()
-            }
-        );
+        assert_eq!(t, Target { host: "127.0.0.1".into(), port: 7700, path: "/health?x=1".into() });
         let t = Target::parse("http://[::1]:8080").expect("url");
-        assert_eq!(
-            t,
-            Target {
-                host: "::1".into(),
-                port: 8080,
-                path: "/".into()
-            }
-        );
+        assert_eq!(t, Target { host: "::1".into(), port: 8080, path: "/".into() });
         assert_eq!(Target::parse("http://localhost").expect("url").port, 80);
-        for bad in [
-            "https://127.0.0.1/",
-            "127.0.0.1:80",
-            "http://",
-            "http://:80/",
-            "http://h:99999/",
-            "http://h/a b",
-        ] {
-            assert!(
-                matches!(
-                    wait_for_http(bad, Duration::ZERO),
-                    Err(WaitForHttpError::BadUrl { .. })
-                ),
-                "{bad}"
-            );
+        for bad in ["https://127.0.0.1/", "127.0.0.1:80", "http://", "http://:80/", "http://h:99999/", "http://h/a b"] {
+            assert!(matches!(wait_for_http(bad, Duration::ZERO), Err(WaitForHttpError::BadUrl { .. })), "{bad}");
         }
     }
 }

@@ -30,11 +30,7 @@ pub fn bin_path(name: &str) -> PathBuf {
         Err(searched) => panic!(
             "binary `{name}` not found (looked in {}); run `cargo build --workspace --bins` first, \
              with the same profile and target directory as the tests",
-            searched
-                .iter()
-                .map(|d| d.display().to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
+            searched.iter().map(|d| d.display().to_string()).collect::<Vec<_>>().join(", ")
         ),
     }
 }
@@ -146,16 +142,9 @@ mod tests {
     #[test]
     fn finds_a_binary_in_the_profile_dir_above_deps() {
         let target = tempfile::tempdir().expect("tempdir");
-        let profile = target
-            .path()
-            .join("aarch64-unknown-linux-gnu")
-            .join("debug");
+        let profile = target.path().join("aarch64-unknown-linux-gnu").join("debug");
         std::fs::create_dir_all(profile.join("deps")).expect("mkdir");
-        std::fs::write(
-            target.path().join("CACHEDIR.TAG"),
-            "Signature: 8a477f597d28d172789f06886806bc55",
-        )
-        .expect("tag");
+        std::fs::write(target.path().join("CACHEDIR.TAG"), "Signature: 8a477f597d28d172789f06886806bc55").expect("tag");
         let bin = profile.join(format!("central{}", std::env::consts::EXE_SUFFIX));
         std::fs::write(&bin, "").expect("bin");
         let exe = profile.join("deps").join("partition-0123abcd");
@@ -172,14 +161,7 @@ mod tests {
         std::fs::write(target.join("CACHEDIR.TAG"), "").expect("tag");
         let exe = target.join("debug").join("deps").join("t-1");
         let searched = find_bin(&exe, "kiosk").expect_err("must not find the decoy");
-        assert_eq!(
-            searched,
-            vec![
-                target.join("debug").join("deps"),
-                target.join("debug"),
-                target
-            ]
-        );
+        assert_eq!(searched, vec![target.join("debug").join("deps"), target.join("debug"), target]);
     }
 
     #[test]
@@ -197,10 +179,7 @@ mod tests {
         assert!(proc_dir.exists());
         drop(guard);
         // Reaped, not a zombie: the pid's /proc entry is gone.
-        assert!(
-            !proc_dir.exists(),
-            "process {pid} still exists after the guard was dropped"
-        );
+        assert!(!proc_dir.exists(), "process {pid} still exists after the guard was dropped");
     }
 
     #[test]
@@ -213,9 +192,7 @@ mod tests {
 
     #[test]
     fn into_inner_disarms_the_guard() {
-        let mut child = ChildGuard::spawn(Command::new("sleep").arg("600"))
-            .expect("spawn sleep")
-            .into_inner();
+        let mut child = ChildGuard::spawn(Command::new("sleep").arg("600")).expect("spawn sleep").into_inner();
         // The guard is gone; the child must still be running.
         assert!(child.try_wait().expect("try_wait").is_none());
         child.kill().expect("kill");

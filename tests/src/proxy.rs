@@ -99,9 +99,7 @@ impl FaultProxy {
         let listener = std::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0))?;
         listener.set_nonblocking(true)?;
         let addr = listener.local_addr()?;
-        let runtime = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()?;
+        let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
         let shared = Arc::new(Shared::new());
         let (stop, stopped) = oneshot::channel();
         let thread = {
@@ -126,12 +124,7 @@ impl FaultProxy {
             })?
         };
         tracing::debug!(%addr, %upstream, "fault proxy started");
-        Ok(FaultProxy {
-            addr,
-            shared,
-            stop: Some(stop),
-            thread: Some(thread),
-        })
+        Ok(FaultProxy { addr, shared, stop: Some(stop), thread: Some(thread) })
     }
 
     /// The address clients should connect to.
@@ -148,9 +141,7 @@ impl FaultProxy {
         state.dice = FaultDice::new(mode);
         // Sent while the lock is held: a connection rolls its fault and marks the mode generation
         // as seen under the same lock, so it cannot miss a change that comes after its roll.
-        self.shared
-            .mode_changes
-            .send_modify(|generation| *generation += 1);
+        self.shared.mode_changes.send_modify(|generation| *generation += 1);
     }
 
     /// The mode currently set.
@@ -250,10 +241,7 @@ fn bump(counter: &AtomicU64) {
 impl Shared {
     fn new() -> Self {
         Self {
-            state: Mutex::new(State {
-                dice: FaultDice::new(Mode::Pass),
-                log: Vec::new(),
-            }),
+            state: Mutex::new(State { dice: FaultDice::new(Mode::Pass), log: Vec::new() }),
             counters: Counters::default(),
             cuts: watch::Sender::new(0),
             mode_changes: watch::Sender::new(0),
@@ -283,14 +271,7 @@ async fn accept_loop(listener: TcpListener, upstream: SocketAddr, shared: Arc<Sh
                 // Subscribed before the task starts, so a `cut_all` from now on reaches it.
                 let cuts = shared.cuts.subscribe();
                 let modes = shared.mode_changes.subscribe();
-                tokio::spawn(serve(
-                    client,
-                    peer,
-                    upstream,
-                    Arc::clone(&shared),
-                    cuts,
-                    modes,
-                ));
+                tokio::spawn(serve(client, peer, upstream, Arc::clone(&shared), cuts, modes));
             }
             Err(e) => {
                 // Usually EMFILE or a connection aborted before accept; neither should end the
@@ -363,15 +344,7 @@ async fn serve(
                         (None, None)
                     }
                 };
-                relay(
-                    client,
-                    held,
-                    upstream,
-                    &shared,
-                    &mut cuts,
-                    Faults { delay, budget },
-                )
-                .await;
+                relay(client, held, upstream, &shared, &mut cuts, Faults { delay, budget }).await;
                 return;
             }
         }
@@ -386,12 +359,7 @@ enum Hold {
 }
 
 /// The black hole: reads and keeps what the client sends, forwards nothing, until something ends it.
-async fn hold(
-    client: &mut TcpStream,
-    held: &mut Vec<u8>,
-    cuts: &mut watch::Receiver<u64>,
-    modes: &mut watch::Receiver<u64>,
-) -> Hold {
+async fn hold(client: &mut TcpStream, held: &mut Vec<u8>, cuts: &mut watch::Receiver<u64>, modes: &mut watch::Receiver<u64>) -> Hold {
     loop {
         tokio::select! {
             changed = cuts.changed() => {
@@ -429,14 +397,7 @@ enum End {
     ProxyStopping,
 }
 
-async fn relay(
-    mut client: TcpStream,
-    held: Vec<u8>,
-    upstream: SocketAddr,
-    shared: &Shared,
-    cuts: &mut watch::Receiver<u64>,
-    faults: Faults,
-) {
+async fn relay(mut client: TcpStream, held: Vec<u8>, upstream: SocketAddr, shared: &Shared, cuts: &mut watch::Receiver<u64>, faults: Faults) {
     let counters = &shared.counters;
     let connected = tokio::select! {
         connected = TcpStream::connect(upstream) => connected,
@@ -460,20 +421,8 @@ async fn relay(
     let end = {
         let (mut client_in, mut client_out) = client.split();
         let (mut server_in, mut server_out) = server.split();
-        let up = pump(
-            &mut client_in,
-            &mut server_out,
-            held,
-            faults,
-            &counters.bytes_to_upstream,
-        );
-        let down = pump(
-            &mut server_in,
-            &mut client_out,
-            Vec::new(),
-            faults,
-            &counters.bytes_to_client,
-        );
+        let up = pump(&mut client_in, &mut server_out, held, faults, &counters.bytes_to_upstream);
+        let down = pump(&mut server_in, &mut client_out, Vec::new(), faults, &counters.bytes_to_client);
         tokio::pin!(up, down);
         let (mut up_done, mut down_done) = (false, false);
         loop {
@@ -529,13 +478,7 @@ enum Pumped {
 
 /// Copies one direction: `first` (bytes kept by a black hole), then everything read from `from`,
 /// applying the delay per chunk and stopping at the byte budget.
-async fn pump<R, W>(
-    from: &mut R,
-    to: &mut W,
-    first: Vec<u8>,
-    faults: Faults,
-    bytes: &AtomicU64,
-) -> Pumped
+async fn pump<R, W>(from: &mut R, to: &mut W, first: Vec<u8>, faults: Faults, bytes: &AtomicU64) -> Pumped
 where
     R: AsyncRead + Unpin,
     W: AsyncWrite + Unpin,

@@ -93,7 +93,11 @@ fn ticket_sync_status_and_counter_contracts() {
 fn bad_config_is_a_clear_error() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("bad.toml");
-    std::fs::write(&path, "[device]\nid = \"kiosk-1\"\nrole = \"counter\"\nhall = \"xuhui\"\n[central]\nurl = \"http://127.0.0.1:1\"\n[store]\npath = \"x.db\"\n").unwrap();
+    std::fs::write(
+        &path,
+        "[device]\nid = \"kiosk-1\"\nrole = \"counter\"\nhall = \"xuhui\"\n[central]\nurl = \"http://127.0.0.1:1\"\n[store]\npath = \"x.db\"\n",
+    )
+    .unwrap();
     let (code, _, err) = run(&["status", "--config", cfg(&path)]);
     assert_eq!(code, 1);
     assert!(err.contains("window"), "{err}");

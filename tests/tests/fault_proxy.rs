@@ -66,8 +66,7 @@ async fn echo_upstream() -> (SocketAddr, Arc<AtomicUsize>) {
 
 /// The full answer `http_upstream` gives.
 fn http_response(body_len: usize) -> Vec<u8> {
-    let mut response =
-        format!("HTTP/1.1 200 OK\r\nContent-Length: {body_len}\r\n\r\n").into_bytes();
+    let mut response = format!("HTTP/1.1 200 OK\r\nContent-Length: {body_len}\r\n\r\n").into_bytes();
     response.extend((0..body_len).map(|i| (i % 251) as u8));
     response
 }
@@ -98,10 +97,7 @@ async fn http_upstream(body_len: usize) -> SocketAddr {
 }
 
 /// Reads each connection to its end and reports what arrived and whether it ended in an error.
-async fn sink_upstream() -> (
-    SocketAddr,
-    mpsc::UnboundedReceiver<(Vec<u8>, io::Result<()>)>,
-) {
+async fn sink_upstream() -> (SocketAddr, mpsc::UnboundedReceiver<(Vec<u8>, io::Result<()>)>) {
     let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind sink");
     let addr = listener.local_addr().expect("sink addr");
     let (tx, rx) = mpsc::unbounded_channel();
@@ -160,9 +156,7 @@ async fn connect_and_read(proxy: SocketAddr) -> (Vec<u8>, io::Result<()>) {
 async fn round_trip(stream: &mut TcpStream, line: &[u8]) {
     stream.write_all(line).await.expect("write through proxy");
     let mut back = vec![0u8; line.len()];
-    within("an echo", stream.read_exact(&mut back))
-        .await
-        .expect("read echo through proxy");
+    within("an echo", stream.read_exact(&mut back)).await.expect("read echo through proxy");
     assert_eq!(back, line);
 }
 
@@ -182,12 +176,7 @@ async fn pass_mode_forwards_a_large_payload_byte_exact() {
     let (got, ended) = within("an 8 MiB echo", exchange(proxy.addr(), data.clone())).await;
 
     ended.expect("a clean end of stream");
-    assert!(
-        got == data,
-        "echo differs: {} bytes back for {} sent",
-        got.len(),
-        data.len()
-    );
+    assert!(got == data, "echo differs: {} bytes back for {} sent", got.len(), data.len());
     let stats = proxy.stats();
     assert_eq!((stats.accepted, stats.passed), (1, 1));
     assert_eq!(stats.bytes_to_upstream, data.len() as u64);
@@ -218,17 +207,10 @@ async fn cut_mid_body_delivers_exactly_n_response_bytes_then_fails() {
 
     let mut stream = TcpStream::connect(proxy.addr()).await.expect("connect");
     // Shorter than N, so the request passes whole and the response is what gets cut.
-    stream
-        .write_all(b"GET /big HTTP/1.1\r\nHost: central\r\n\r\n")
-        .await
-        .expect("send request");
+    stream.write_all(b"GET /big HTTP/1.1\r\nHost: central\r\n\r\n").await.expect("send request");
     let (got, ended) = within("the cut", read_to_end_or_error(stream)).await;
 
-    assert!(
-        got == http_response(256 * 1024)[..N],
-        "got {} bytes, not the first {N}",
-        got.len()
-    );
+    assert!(got == http_response(256 * 1024)[..N], "got {} bytes, not the first {N}", got.len());
     assert_reset(&ended, "a cut response");
     let stats = proxy.stats();
     assert_eq!((stats.cut_armed, stats.cut_mid_body), (1, 1));
@@ -245,24 +227,15 @@ async fn cut_mid_body_cuts_a_long_request_body_after_n_bytes() {
 
     let mut stream = TcpStream::connect(proxy.addr()).await.expect("connect");
     let wrote = within("the upload", stream.write_all(&body)).await;
-    let (arrived, upstream_end) = within("the sink's report", arrivals.recv())
-        .await
-        .expect("sink report");
+    let (arrived, upstream_end) = within("the sink's report", arrivals.recv()).await.expect("sink report");
 
-    assert!(
-        arrived == body[..N],
-        "upstream got {} bytes, not the first {N}",
-        arrived.len()
-    );
+    assert!(arrived == body[..N], "upstream got {} bytes, not the first {N}", arrived.len());
     assert_reset(&upstream_end, "upstream side of a cut request");
     // The client learns of the cut on its write or, at the latest, on its next read.
     if wrote.is_ok() {
         let (back, ended) = within("the client's reset", read_to_end_or_error(stream)).await;
         assert!(back.is_empty());
-        assert!(
-            ended.is_err(),
-            "a cut connection ended cleanly for the client"
-        );
+        assert!(ended.is_err(), "a cut connection ended cleanly for the client");
     }
     assert_eq!(proxy.stats().cut_mid_body, 1);
     assert_eq!(proxy.stats().bytes_to_upstream, N as u64);
@@ -279,10 +252,7 @@ async fn cut_mid_body_leaves_short_exchanges_alone() {
 
     ended.expect("clean end");
     assert_eq!(got, data);
-    assert_eq!(
-        (proxy.stats().cut_armed, proxy.stats().cut_mid_body),
-        (1, 0)
-    );
+    assert_eq!((proxy.stats().cut_armed, proxy.stats().cut_mid_body), (1, 0));
 }
 
 #[tokio::test]
@@ -297,10 +267,7 @@ async fn delay_mode_delivers_bytes_intact() {
     ended.expect("clean end");
     assert!(got == data, "delayed echo differs");
     assert_eq!(proxy.stats().delayed, 1);
-    assert_eq!(
-        proxy.fault_log(),
-        vec![Fault::Delay(Duration::from_millis(2))]
-    );
+    assert_eq!(proxy.fault_log(), vec![Fault::Delay(Duration::from_millis(2))]);
 }
 
 #[tokio::test]
@@ -311,29 +278,17 @@ async fn drop_mode_forwards_nothing_until_the_mode_changes() {
 
     let request = b"POST /events held request";
     let mut stream = TcpStream::connect(proxy.addr()).await.expect("connect");
-    stream
-        .write_all(request)
-        .await
-        .expect("the write lands in a black hole");
-    eventually("the connection to be black-holed", || {
-        proxy.stats().dropped == 1
-    })
-    .await;
+    stream.write_all(request).await.expect("the write lands in a black hole");
+    eventually("the connection to be black-holed", || proxy.stats().dropped == 1).await;
     let mut buf = [0u8; 64];
     let answer = tokio::time::timeout(Duration::from_millis(300), stream.read(&mut buf)).await;
     assert!(answer.is_err(), "a black hole answered: {answer:?}");
-    assert_eq!(
-        upstream_accepts.load(Ordering::SeqCst),
-        0,
-        "a black hole reached upstream"
-    );
+    assert_eq!(upstream_accepts.load(Ordering::SeqCst), 0, "a black hole reached upstream");
 
     // The link heals: the held connection goes through, its bytes first.
     proxy.set_mode(Mode::Pass);
     let mut back = vec![0u8; request.len()];
-    within("the held request's echo", stream.read_exact(&mut back))
-        .await
-        .expect("echo after heal");
+    within("the held request's echo", stream.read_exact(&mut back)).await.expect("echo after heal");
     assert_eq!(back, request);
     let stats = proxy.stats();
     assert_eq!((stats.dropped, stats.released, stats.passed), (1, 1, 1));
@@ -347,20 +302,11 @@ async fn drop_mode_lets_go_when_the_client_gives_up() {
     proxy.set_mode(Mode::Drop);
 
     let mut stream = TcpStream::connect(proxy.addr()).await.expect("connect");
-    stream
-        .write_all(b"GET / HTTP/1.1\r\n\r\n")
-        .await
-        .expect("write");
-    eventually("the connection to be black-holed", || {
-        proxy.stats().dropped == 1
-    })
-    .await;
+    stream.write_all(b"GET / HTTP/1.1\r\n\r\n").await.expect("write");
+    eventually("the connection to be black-holed", || proxy.stats().dropped == 1).await;
     drop(stream);
 
-    eventually("the proxy to notice the client left", || {
-        proxy.stats().abandoned == 1
-    })
-    .await;
+    eventually("the proxy to notice the client left", || proxy.stats().abandoned == 1).await;
     assert_eq!(upstream_accepts.load(Ordering::SeqCst), 0);
 }
 
@@ -383,10 +329,7 @@ async fn a_mode_switch_applies_to_new_connections_only() {
     proxy.set_mode(Mode::Pass);
     let mut after = TcpStream::connect(proxy.addr()).await.expect("connect");
     round_trip(&mut after, b"healed\n").await;
-    assert_eq!(
-        proxy.fault_log(),
-        vec![Fault::Pass, Fault::Reset, Fault::Pass]
-    );
+    assert_eq!(proxy.fault_log(), vec![Fault::Pass, Fault::Reset, Fault::Pass]);
     let stats = proxy.stats();
     assert_eq!((stats.passed, stats.reset), (2, 1));
 }
@@ -400,13 +343,8 @@ async fn cut_all_resets_every_open_connection_held_ones_too() {
     round_trip(&mut a, b"a\n").await;
     round_trip(&mut b, b"b\n").await;
     proxy.set_mode(Mode::Drop);
-    let held = TcpStream::connect(proxy.addr())
-        .await
-        .expect("connect held");
-    eventually("the third connection to be black-holed", || {
-        proxy.stats().dropped == 1
-    })
-    .await;
+    let held = TcpStream::connect(proxy.addr()).await.expect("connect held");
+    eventually("the third connection to be black-holed", || proxy.stats().dropped == 1).await;
 
     proxy.cut_all();
 
@@ -418,9 +356,7 @@ async fn cut_all_resets_every_open_connection_held_ones_too() {
     assert_eq!(proxy.stats().partition_cuts, 3);
     // A cut is a moment, not a mode: new connections follow the mode again.
     proxy.set_mode(Mode::Pass);
-    let mut later = TcpStream::connect(proxy.addr())
-        .await
-        .expect("connect later");
+    let mut later = TcpStream::connect(proxy.addr()).await.expect("connect later");
     round_trip(&mut later, b"after the partition\n").await;
 }
 
@@ -428,9 +364,7 @@ async fn cut_all_resets_every_open_connection_held_ones_too() {
 async fn an_unreachable_upstream_resets_the_client() {
     // Bound but not listening: connections to it are refused, and no other test can take the port.
     let socket = TcpSocket::new_v4().expect("socket");
-    socket
-        .bind("127.0.0.1:0".parse().expect("addr"))
-        .expect("bind");
+    socket.bind("127.0.0.1:0".parse().expect("addr")).expect("bind");
     let dead = socket.local_addr().expect("addr");
     let proxy = FaultProxy::start(dead).expect("start proxy");
 
@@ -447,21 +381,14 @@ async fn a_client_resetting_mid_stream_does_not_hurt_the_proxy() {
     let proxy = FaultProxy::start(upstream).expect("start proxy");
 
     let mut rude = TcpStream::connect(proxy.addr()).await.expect("connect");
-    rude.write_all(b"GET / HTTP/1.1\r\n\r\n")
-        .await
-        .expect("request");
+    rude.write_all(b"GET / HTTP/1.1\r\n\r\n").await.expect("request");
     let mut first = [0u8; 100];
-    within("the first bytes", rude.read_exact(&mut first))
-        .await
-        .expect("read");
+    within("the first bytes", rude.read_exact(&mut first)).await.expect("read");
     rude.set_zero_linger().expect("linger 0");
     drop(rude);
 
     let mut polite = TcpStream::connect(proxy.addr()).await.expect("connect");
-    polite
-        .write_all(b"GET / HTTP/1.1\r\n\r\n")
-        .await
-        .expect("request");
+    polite.write_all(b"GET / HTTP/1.1\r\n\r\n").await.expect("request");
     let (got, ended) = within("a whole response", read_to_end_or_error(polite)).await;
     ended.expect("clean end");
     assert!(got == http_response(4 << 20), "second response differs");
@@ -479,10 +406,7 @@ async fn faults_for(mode: Mode, n: usize) -> Vec<Fault> {
         // already fail in `connect`.
         open.push(TcpStream::connect(proxy.addr()).await);
         // One at a time, so the proxy handles them in the order they were made.
-        eventually("the proxy to roll for the connection", || {
-            proxy.fault_log().len() == i + 1
-        })
-        .await;
+        eventually("the proxy to roll for the connection", || proxy.fault_log().len() == i + 1).await;
     }
     let log = proxy.fault_log();
     let stats = proxy.stats();
@@ -491,28 +415,14 @@ async fn faults_for(mode: Mode, n: usize) -> Vec<Fault> {
     assert_eq!(stats.dropped, count(|f| *f == Fault::Drop));
     assert_eq!(stats.reset, count(|f| *f == Fault::Reset));
     assert_eq!(stats.delayed, count(|f| matches!(f, Fault::Delay(_))));
-    assert_eq!(
-        stats.cut_armed,
-        count(|f| matches!(f, Fault::CutMidBody { .. }))
-    );
+    assert_eq!(stats.cut_armed, count(|f| matches!(f, Fault::CutMidBody { .. })));
     log
 }
 
 #[tokio::test]
 async fn random_mode_with_the_same_seed_gives_the_same_faults() {
-    let mix = FaultMix {
-        pass: 2,
-        drop: 1,
-        reset: 1,
-        delay: 1,
-        delay_by: Duration::from_millis(1),
-        cut_mid_body: 1,
-        cut_after: 0..=64,
-    };
-    let mode = |seed| Mode::Random {
-        seed,
-        mix: mix.clone(),
-    };
+    let mix = FaultMix { pass: 2, drop: 1, reset: 1, delay: 1, delay_by: Duration::from_millis(1), cut_mid_body: 1, cut_after: 0..=64 };
+    let mode = |seed| Mode::Random { seed, mix: mix.clone() };
 
     let first = faults_for(mode(11), 40).await;
     let again = faults_for(mode(11), 40).await;
@@ -522,17 +432,9 @@ async fn random_mode_with_the_same_seed_gives_the_same_faults() {
     assert_ne!(first, other);
     let mut dice = FaultDice::new(mode(11));
     let preview: Vec<Fault> = (0..40).map(|_| dice.roll()).collect();
-    assert_eq!(
-        first, preview,
-        "the proxy rolls exactly what the dice preview"
-    );
+    assert_eq!(first, preview, "the proxy rolls exactly what the dice preview");
     let distinct: HashSet<_> = first.iter().map(std::mem::discriminant).collect();
-    assert_eq!(
-        distinct.len(),
-        5,
-        "40 rolls over 5 weighted faults used only {} kinds",
-        distinct.len()
-    );
+    assert_eq!(distinct.len(), 5, "40 rolls over 5 weighted faults used only {} kinds", distinct.len());
 }
 
 #[tokio::test]
@@ -553,28 +455,12 @@ async fn stats_count_each_fault_that_happened() {
         assert_eq!(got.len(), 500);
     }
     proxy.set_mode(Mode::Delay(Duration::from_millis(1)));
-    let _ = within(
-        "a delayed response",
-        exchange(proxy.addr(), request.clone()),
-    )
-    .await;
+    let _ = within("a delayed response", exchange(proxy.addr(), request.clone())).await;
 
     let stats = proxy.stats();
     assert_eq!(stats.accepted, 7);
-    assert_eq!(
-        (
-            stats.passed,
-            stats.reset,
-            stats.cut_armed,
-            stats.cut_mid_body,
-            stats.delayed
-        ),
-        (2, 1, 3, 3, 1)
-    );
-    assert_eq!(
-        (stats.dropped, stats.partition_cuts, stats.upstream_failed),
-        (0, 0, 0)
-    );
+    assert_eq!((stats.passed, stats.reset, stats.cut_armed, stats.cut_mid_body, stats.delayed), (2, 1, 3, 3, 1));
+    assert_eq!((stats.dropped, stats.partition_cuts, stats.upstream_failed), (0, 0, 0));
     let full = http_response(10_000).len() as u64;
     assert_eq!(stats.bytes_to_client, 3 * full + 3 * 500);
 }
@@ -592,8 +478,5 @@ async fn dropping_the_proxy_closes_the_listener_and_its_connections() {
     let (got, _) = within("the connection to close", read_to_end_or_error(open)).await;
     assert!(got.is_empty());
     let refused = TcpStream::connect(addr).await;
-    assert!(
-        refused.is_err(),
-        "the proxy's port still accepts after drop"
-    );
+    assert!(refused.is_err(), "the proxy's port still accepts after drop");
 }

@@ -36,13 +36,8 @@ fn tickets_survive_twenty_partitions_exactly_once() {
         .collect();
 
     let mut rng = rand::rngs::StdRng::seed_from_u64(20);
-    let faults = [
-        Mode::Drop,
-        Mode::Reset,
-        Mode::CutMidBody { after_bytes: 40 },
-        Mode::CutMidBody { after_bytes: 300 },
-        Mode::Delay(Duration::from_millis(700)),
-    ];
+    let faults =
+        [Mode::Drop, Mode::Reset, Mode::CutMidBody { after_bytes: 40 }, Mode::CutMidBody { after_bytes: 300 }, Mode::Delay(Duration::from_millis(700))];
     let mut issued: Vec<String> = Vec::new();
     let mut days = std::collections::BTreeSet::new();
     let services = ["household", "exit-entry", "social-insurance"];

@@ -12,7 +12,7 @@
 use std::time::{Duration, Instant};
 
 use central::{Central, CentralConfig};
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use futures_util::StreamExt;
 use hall_protocol::api::{DEVICE_HEADER, PushAck, PushBatch};
 use hall_protocol::{
@@ -39,7 +39,7 @@ fn ticket(device: &DeviceId, device_no: u32, seq: u64) -> DeviceEvent {
             service: ServiceCode::new("household").unwrap(),
             number: format!("A-{device_no}-{seq:03}").parse().unwrap(),
             priority: Priority::Normal,
-            business_day: NaiveDate::from_ymd_opt(2026, 11, 24).unwrap(),
+            business_day: central::business_day(now, central::DEFAULT_UTC_OFFSET, central::DEFAULT_ROLLOVER),
             issued_hlc: hlc,
             issued_at: now,
             lease_id: None,

@@ -6,11 +6,11 @@
 //! concurrent requests: two call-next requests are applied one after the other, each seeing the
 //! other's result. Reads use separate database handles and do not wait for writers.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 use std::sync::{Arc, Mutex, MutexGuard};
 
-use chrono::{DateTime, SubsecRound, Utc};
+use chrono::{DateTime, NaiveDate, SubsecRound, Utc};
 use hall_protocol::api::{Health, PROTOCOL_VERSION};
 use hall_protocol::{Catalogue, Change, ChangeBody, DeviceId, HallId, Hlc, HlcClock};
 use tokio::sync::{broadcast, watch};
@@ -24,6 +24,10 @@ use crate::store::{CentralStore, SqliteStore, StoreError, StoreRead, StoreWrite}
 const META_DIGEST_KEY: &str = "id_digest_key";
 const META_ENGINE_CONFIG: &str = "engine_config";
 const META_HLC: &str = "hlc";
+
+/// How far ahead of central's clock a device's clock may be and still be followed: for its HLC
+/// timestamps, and for a ticket's business day rolling a hall into the next day.
+pub(crate) const MAX_CLOCK_AHEAD: std::time::Duration = std::time::Duration::from_secs(5 * 60);
 
 /// The central service. Cheap to share: wrap it in an [`Arc`] (the constructors do).
 ///
@@ -40,6 +44,18 @@ pub struct Central {
     changes: broadcast::Sender<Change>,
     shutdown: watch::Sender<bool>,
     pub(crate) digest_key: Vec<u8>,
+    /// What start-up replayed.
+    replayed: Replayed,
+}
+
+/// What start-up read from the engine input log to rebuild the queues: one day per hall (from
+/// each hall's last `CloseDay`), never the whole history.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Replayed {
+    /// Halls whose engine was rebuilt.
+    pub halls: usize,
+    /// Engine inputs replayed, over all halls.
+    pub inputs: usize,
 }
 
 impl std::fmt::Debug for Central {
@@ -53,15 +69,21 @@ struct State {
     store: Box<dyn CentralStore>,
     engines: BTreeMap<HallId, QueueEngine>,
     engine_config: EngineConfig,
+    /// Halls whose engine may differ from the database: a write that touched them failed, and
+    /// rebuilding them from the log failed too. Rebuilt before anything reads or changes them.
+    stale: BTreeSet<HallId>,
 }
 
 /// One write in progress: the transaction, the engines, and the changes to publish once it
-/// commits. Engines touched are snapshotted first, so a failed write leaves them as they were.
+/// commits. The halls whose engines it gave inputs to are remembered: if the write fails, they
+/// are rebuilt from the (rolled back) log, so a failed write leaves them as they were. Nothing
+/// is copied up front: a refused input changes nothing, so only the rare storage failure after
+/// an accepted input needs the rebuild.
 pub(crate) struct Writing<'a> {
     pub(crate) tx: Box<dyn StoreWrite + 'a>,
     engines: &'a mut BTreeMap<HallId, QueueEngine>,
     engine_config: EngineConfig,
-    saved: BTreeMap<HallId, Option<QueueEngine>>,
+    touched: BTreeSet<HallId>,
     published: Vec<Change>,
     /// Central's time for this write.
     pub(crate) now: DateTime<Utc>,
@@ -78,9 +100,8 @@ impl Writing<'_> {
     /// Gives an input to a hall's engine and, if the engine takes it, logs it. A refused input
     /// changes nothing and is not logged.
     pub(crate) fn engine_input(&mut self, hall: &HallId, input: EngineInput) -> Result<Result<Vec<EngineEvent>, EngineError>, CentralError> {
-        if !self.saved.contains_key(hall) {
-            self.saved.insert(hall.clone(), self.engines.get(hall).cloned());
-        }
+        // Before the input: even an engine created here must go if the write fails.
+        self.touched.insert(hall.clone());
         let config = self.engine_config;
         let engine = self.engines.entry(hall.clone()).or_insert_with(|| QueueEngine::new(hall.clone(), config));
         let result = input.apply(engine);
@@ -88,6 +109,86 @@ impl Writing<'_> {
             self.tx.log_engine_input(hall, &input)?;
         }
         Ok(result)
+    }
+}
+
+impl<'a> Writing<'a> {
+    /// The transaction, the halls touched and the changes fed; ends the borrow of the engines.
+    fn into_parts(self) -> (Box<dyn StoreWrite + 'a>, BTreeSet<HallId>, Vec<Change>) {
+        (self.tx, self.touched, self.published)
+    }
+
+    /// A hall's engine as it is in this write, if it has one.
+    pub(crate) fn engine(&self, hall: &HallId) -> Option<&QueueEngine> {
+        self.engines.get(hall)
+    }
+
+    /// The business day a hall's engine is on (`None`: no engine, or no day started yet).
+    pub(crate) fn engine_day(&self, hall: &HallId) -> Option<NaiveDate> {
+        self.engines.get(hall).and_then(QueueEngine::day)
+    }
+
+    /// The halls that have an engine.
+    pub(crate) fn engine_halls(&self) -> Vec<HallId> {
+        self.engines.keys().cloned().collect()
+    }
+}
+
+/// Rebuilds a hall's engine from the log: from its last `CloseDay` (or its first input) on, into
+/// a new engine. `None` if nothing was logged for the hall. Returns the number of inputs replayed.
+fn rebuild(tx: &dyn StoreRead, hall: &HallId, config: EngineConfig) -> Result<Option<(QueueEngine, usize)>, CentralError> {
+    let Some(start) = tx.engine_log_start(hall)? else { return Ok(None) };
+    let inputs = tx.engine_log_from(hall, start)?;
+    let mut engine = QueueEngine::new(hall.clone(), config);
+    for input in &inputs {
+        if let Err(e) = input.apply(&mut engine) {
+            return Err(CentralError::Replay { hall: hall.clone(), reason: format!("input {input:?} was refused: {e}") });
+        }
+    }
+    Ok(Some((engine, inputs.len())))
+}
+
+impl State {
+    /// Rebuilds `hall`'s engine from the database (after a failed write touched it). If that fails
+    /// too, the hall is marked stale and rebuilt before its next use.
+    fn restore(&mut self, hall: HallId) {
+        let rebuilt = match self.store.read() {
+            Ok(tx) => rebuild(&*tx, &hall, self.engine_config),
+            Err(e) => Err(e.into()),
+        };
+        match rebuilt {
+            Ok(Some((engine, inputs))) => {
+                tracing::info!(%hall, inputs, "queue engine rebuilt from the log after a failed write");
+                self.engines.insert(hall.clone(), engine);
+                self.stale.remove(&hall);
+            }
+            Ok(None) => {
+                self.engines.remove(&hall);
+                self.stale.remove(&hall);
+            }
+            Err(e) => {
+                tracing::error!(%hall, error = %e, "cannot rebuild the queue engine after a failed write; will retry before its next use");
+                self.engines.remove(&hall);
+                self.stale.insert(hall);
+            }
+        }
+    }
+
+    /// Rebuilds the engines of stale halls. Fails (changing nothing else) while that is impossible,
+    /// so no request ever sees or changes an engine that differs from the database.
+    fn refresh(&mut self) -> Result<(), CentralError> {
+        while let Some(hall) = self.stale.first().cloned() {
+            let rebuilt = {
+                let tx = self.store.read()?;
+                rebuild(&*tx, &hall, self.engine_config)?
+            };
+            match rebuilt {
+                Some((engine, _)) => self.engines.insert(hall.clone(), engine),
+                None => self.engines.remove(&hall),
+            };
+            self.stale.remove(&hall);
+        }
+        Ok(())
     }
 }
 
@@ -106,7 +207,7 @@ impl Central {
 
     /// A central on any storage backend.
     pub fn with_store(mut store: Box<dyn CentralStore>, config: CentralConfig) -> Result<Arc<Self>, CentralError> {
-        let (digest_key, engine_config, hlc, log) = {
+        let (digest_key, engine_config, hlc) = {
             let mut tx = store.write()?;
             let digest_key = match (&config.id_digest_key, tx.meta(META_DIGEST_KEY)?) {
                 (Some(key), _) => key.clone(),
@@ -135,26 +236,31 @@ impl Central {
                 Some(bytes) => serde_json::from_slice::<Hlc>(&bytes).map_err(|e| StoreError::Corrupt(format!("stored clock: {e}")))?,
                 None => Hlc::default(),
             };
-            let log = tx.engine_log()?;
             tx.commit()?;
-            (digest_key, engine_config, hlc, log)
+            (digest_key, engine_config, hlc)
         };
 
+        // Each hall from its last closed day on: start-up reads one day of the log, not all of it.
         let mut engines: BTreeMap<HallId, QueueEngine> = BTreeMap::new();
-        let inputs = log.len();
-        for (hall, input) in log {
-            let engine = engines.entry(hall.clone()).or_insert_with(|| QueueEngine::new(hall.clone(), engine_config));
-            if let Err(e) = input.apply(engine) {
-                return Err(CentralError::Replay { hall, reason: format!("input {input:?} was refused: {e}") });
+        let mut replayed = Replayed::default();
+        {
+            let tx = store.read()?;
+            for hall in tx.hall_ids()? {
+                if let Some((engine, inputs)) = rebuild(&*tx, &hall, engine_config)? {
+                    tracing::debug!(%hall, day = ?engine.day(), inputs, "hall's queues rebuilt");
+                    engines.insert(hall, engine);
+                    replayed.halls += 1;
+                    replayed.inputs += inputs;
+                }
             }
         }
-        tracing::info!(halls = engines.len(), inputs, "queues rebuilt from the engine input log");
+        tracing::info!(halls = replayed.halls, inputs = replayed.inputs, "queues rebuilt from the engine input log (each hall from its last closed day)");
 
         let reader_factory = store.reader()?.map(Mutex::new);
         let (changes, _) = broadcast::channel(config.stream_buffer.max(16));
         let (shutdown, _) = watch::channel(false);
         Ok(Arc::new(Self {
-            state: Mutex::new(State { store, engines, engine_config }),
+            state: Mutex::new(State { store, engines, engine_config, stale: BTreeSet::new() }),
             readers: Mutex::new(Vec::new()),
             reader_factory,
             hlc: Mutex::new(HlcClock::resume(hlc)),
@@ -162,7 +268,13 @@ impl Central {
             shutdown,
             digest_key,
             config,
+            replayed,
         }))
+    }
+
+    /// What start-up replayed from the engine input log (each hall from its last closed day).
+    pub fn replayed(&self) -> Replayed {
+        self.replayed
     }
 
     /// The configuration.
@@ -180,15 +292,17 @@ impl Central {
     }
 
     /// Runs `f` in a write transaction under the write lock, commits, and publishes the changes it
-    /// fed. If `f` or the commit fails, nothing is stored and the engines are restored.
+    /// fed. If `f` or the commit fails, nothing is stored, and the engines `f` gave inputs to are
+    /// rebuilt from the log as the database has them.
     pub(crate) fn write<T>(&self, f: impl FnOnce(&mut Writing<'_>) -> Result<T, CentralError>) -> Result<T, CentralError> {
         let mut guard = self.lock_state()?;
         let state = &mut *guard;
+        state.refresh()?;
         let now = self.now();
         let tx = state.store.write()?;
-        let mut w = Writing { tx, engines: &mut state.engines, engine_config: state.engine_config, saved: BTreeMap::new(), published: Vec::new(), now };
+        let mut w = Writing { tx, engines: &mut state.engines, engine_config: state.engine_config, touched: BTreeSet::new(), published: Vec::new(), now };
         let result = f(&mut w);
-        let Writing { tx, engines, saved, published, .. } = w;
+        let (tx, touched, published) = w.into_parts();
         let committed = result.and_then(|value| {
             tx.commit()?;
             Ok(value)
@@ -203,11 +317,9 @@ impl Central {
                 Ok(value)
             }
             Err(e) => {
-                for (hall, engine) in saved {
-                    match engine {
-                        Some(engine) => engines.insert(hall, engine),
-                        None => engines.remove(&hall),
-                    };
+                // The transaction is gone (rolled back), so the log is as it was before `f`.
+                for hall in touched {
+                    state.restore(hall);
                 }
                 Err(e)
             }
@@ -244,8 +356,16 @@ impl Central {
 
     /// Runs `f` on a hall's engine under the write lock (for snapshots; never mutates).
     pub(crate) fn with_engine<T>(&self, hall: &HallId, f: impl FnOnce(Option<&QueueEngine>) -> T) -> Result<T, CentralError> {
-        let state = self.lock_state()?;
+        let mut state = self.lock_state()?;
+        state.refresh()?;
         Ok(f(state.engines.get(hall)))
+    }
+
+    /// Whether any hall's engine satisfies `f` (under the write lock; never mutates).
+    pub(crate) fn any_engine(&self, f: impl Fn(&QueueEngine) -> bool) -> Result<bool, CentralError> {
+        let mut state = self.lock_state()?;
+        state.refresh()?;
+        Ok(state.engines.values().any(f))
     }
 
     /// A copy of a hall's queue engine as it is now (for inspection and tests).
@@ -266,7 +386,7 @@ impl Central {
     /// time is ignored (and logged): one kiosk with a wrong clock must not drag every device's
     /// clock into the future.
     pub(crate) fn hlc_observe(&self, remote: impl IntoIterator<Item = Hlc>) -> Hlc {
-        const MAX_AHEAD_MS: u64 = 5 * 60 * 1000;
+        const MAX_AHEAD_MS: u64 = MAX_CLOCK_AHEAD.as_millis() as u64;
         let now_ms = u64::try_from(self.now().timestamp_millis()).unwrap_or(0);
         let mut clock = match self.hlc.lock() {
             Ok(c) => c,

@@ -4,26 +4,11 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use chrono::{DateTime, Utc};
+use chrono::{FixedOffset, NaiveTime};
 
 use crate::engine::EngineConfig;
 
-/// Central's source of the current time. Injected so that a simulated hall (`kiosk demo`, with a
-/// compressed business day) and tests can run central on their own clock.
-pub trait Clock: Send + Sync + 'static {
-    /// The current time.
-    fn now(&self) -> DateTime<Utc>;
-}
-
-/// The system's wall clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> DateTime<Utc> {
-        Utc::now()
-    }
-}
+pub use hall_protocol::clock::{Clock, SystemClock};
 
 /// Central's settings.
 #[derive(Clone)]
@@ -48,7 +33,24 @@ pub struct CentralConfig {
     pub stream_buffer: usize,
     /// Interval of keep-alive comments on `/v1/stream`. Default 15 s.
     pub stream_keep_alive: Duration,
+    /// The halls' local time, for business days. Default +08:00 (China has no daylight saving).
+    pub utc_offset: FixedOffset,
+    /// Local time at which a business day ends and the next begins: a moment before it belongs to
+    /// the previous date. Default 04:00. Must match the devices' `[business_day]` settings.
+    pub rollover: NaiveTime,
 }
+
+/// The default hall time, +08:00.
+pub const DEFAULT_UTC_OFFSET: FixedOffset = match FixedOffset::east_opt(8 * 3600) {
+    Some(offset) => offset,
+    None => panic!("+08:00 is a valid offset"),
+};
+
+/// The default rollover, 04:00.
+pub const DEFAULT_ROLLOVER: NaiveTime = match NaiveTime::from_hms_opt(4, 0, 0) {
+    Some(time) => time,
+    None => panic!("04:00 is a valid time"),
+};
 
 impl Default for CentralConfig {
     fn default() -> Self {
@@ -60,6 +62,8 @@ impl Default for CentralConfig {
             id_digest_key: None,
             stream_buffer: 4096,
             stream_keep_alive: Duration::from_secs(15),
+            utc_offset: DEFAULT_UTC_OFFSET,
+            rollover: DEFAULT_ROLLOVER,
         }
     }
 }
@@ -74,6 +78,8 @@ impl fmt::Debug for CentralConfig {
             .field("id_digest_key", &self.id_digest_key.as_ref().map(|_| "<set>"))
             .field("stream_buffer", &self.stream_buffer)
             .field("stream_keep_alive", &self.stream_keep_alive)
+            .field("utc_offset", &self.utc_offset)
+            .field("rollover", &self.rollover)
             .finish_non_exhaustive()
     }
 }

@@ -81,6 +81,9 @@ pub enum CentralError {
         /// What failed.
         reason: String,
     },
+    /// Central broke one of its own rules (a bug): nothing was stored.
+    #[error("internal error: {0}; nothing was changed; report this as a bug with central's log")]
+    Internal(String),
     /// An earlier request panicked while holding central's state; the in-memory queues may no
     /// longer match the database.
     #[error("central's in-memory state is unusable after an internal error; restart central (it rebuilds from the database)")]
@@ -105,7 +108,7 @@ impl CentralError {
             Self::Conflict(_) => "conflict",
             Self::Store(_) => "storage_error",
             Self::Replay { .. } => "replay_failed",
-            Self::Poisoned => "internal_error",
+            Self::Internal(_) | Self::Poisoned => "internal_error",
         }
     }
 }

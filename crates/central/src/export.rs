@@ -106,7 +106,7 @@ pub fn stats(out: &mut dyn Write, stats: &DayStats, format: Format) -> io::Resul
     if format == Format::Json {
         return json(out, stats);
     }
-    let mut header: Vec<String> = ["kind", "hall", "day", "name", "issued", "served", "no_show", "waiting"].map(String::from).to_vec();
+    let mut header: Vec<String> = ["kind", "hall", "day", "name", "issued", "served", "no_show", "waiting", "expired"].map(String::from).to_vec();
     for part in ["wait", "service"] {
         for s in ["count", "mean_s", "p50_s", "p90_s"] {
             header.push(format!("{part}_{s}"));
@@ -123,6 +123,7 @@ pub fn stats(out: &mut dyn Write, stats: &DayStats, format: Format) -> io::Resul
             s.served.to_string(),
             s.no_show.to_string(),
             s.waiting.to_string(),
+            s.expired.to_string(),
         ];
         fields.extend(summary(&s.wait));
         fields.extend(summary(&s.service_time));
@@ -136,6 +137,7 @@ pub fn stats(out: &mut dyn Write, stats: &DayStats, format: Format) -> io::Resul
             w.window.to_string(),
             String::new(),
             w.served.to_string(),
+            String::new(),
             String::new(),
             String::new(),
         ];

@@ -11,7 +11,7 @@ use hall_protocol::{
     WindowNo,
 };
 
-use crate::central::{Central, Writing};
+use crate::central::{Central, MAX_CLOCK_AHEAD, Writing};
 use crate::engine::{self, EngineEvent, NewTicket};
 use crate::engine_log::EngineInput;
 use crate::error::CentralError;
@@ -71,7 +71,17 @@ fn check_batch(batch: &PushBatch) -> Result<(), CentralError> {
 
 /// Collects queue lengths so a batch feeds one `queue_length` change per queue, not one per ticket.
 #[derive(Default)]
-struct QueueLengths(BTreeMap<(HallId, ServiceCode), u32>);
+pub(crate) struct QueueLengths(BTreeMap<(HallId, ServiceCode), u32>);
+
+impl QueueLengths {
+    /// Feeds one `queue_length` change per queue collected, with its last value.
+    pub(crate) fn feed(self, w: &mut Writing<'_>) -> Result<(), CentralError> {
+        for ((hall, service), waiting) in self.0 {
+            w.feed(None, ChangeBody::QueueLength { hall, service, waiting })?;
+        }
+        Ok(())
+    }
+}
 
 impl Central {
     /// Applies a batch of events from one device (`POST /v1/events`). `caller` is the device named
@@ -110,9 +120,7 @@ impl Central {
                 w.tx.record_event(&device.id, e.device_seq, e.body.kind(), &json, &outcome, w.now)?;
                 results.push(EventResult { device_seq: e.device_seq, duplicate: false, outcome });
             }
-            for ((hall, service), waiting) in lengths.0 {
-                w.feed(None, ChangeBody::QueueLength { hall, service, waiting })?;
-            }
+            lengths.feed(w)?;
             let last = new.last().map_or(hw, |e| e.device_seq);
             w.tx.set_high_water(&device.id, last)?;
             Central::persist_hlc(w, server_hlc)?;
@@ -223,6 +231,22 @@ impl Central {
             }
             _ => {}
         }
+        // A kiosk clock a little ahead may open the next day early; one far ahead must not close
+        // the hall's day for everybody.
+        let latest = self.business_day(w.now + MAX_CLOCK_AHEAD);
+        if t.business_day > latest {
+            return Ok(rejected(format!(
+                "ticket {} is for business day {}, but central's clock is on {}; correct the kiosk's clock",
+                t.ticket_id,
+                t.business_day,
+                self.business_day(w.now)
+            )));
+        }
+        w.open_day(self, &t.hall, self.business_day(w.now), lengths)?;
+        let hall_day = w.engine_day(&t.hall);
+        // Yesterday's ticket synced late (the kiosk was offline over the rollover): recorded, so
+        // the citizen's ticket and its number exist, but never queued: that day's queue is gone.
+        let late = hall_day.is_some_and(|day| t.business_day < day);
         let ticket = Ticket {
             ticket_id: t.ticket_id.clone(),
             hall: t.hall.clone(),
@@ -234,7 +258,7 @@ impl Central {
             issued_hlc: t.issued_hlc,
             issued_at: t.issued_at,
             lease_id: t.lease_id,
-            state: TicketState::Waiting,
+            state: if late { TicketState::Expired } else { TicketState::Waiting },
         };
         if !w.tx.insert_ticket(&ticket)? {
             return Ok(rejected(format!(
@@ -242,6 +266,15 @@ impl Central {
                 t.number, t.service, t.business_day
             )));
         }
+        if late {
+            tracing::info!(
+                ticket = %t.ticket_id, number = %t.number, ticket_day = %t.business_day, hall_day = ?hall_day,
+                "ticket arrived after its business day closed: stored as expired, not queued"
+            );
+            return Ok(EventOutcome::Applied);
+        }
+        // A kiosk whose clock is (slightly) ahead is already in the next day: so is the hall.
+        w.open_day(self, &t.hall, t.business_day, lengths)?;
         let new = NewTicket::from_issued(t);
         match w.engine_input(&t.hall, EngineInput::enqueue(&new))? {
             Ok(events) => {
@@ -284,6 +317,7 @@ impl Central {
                 self.config.call_max_age.as_secs()
             )));
         }
+        w.open_day(self, hall, self.business_day(w.now), lengths)?;
         let input = EngineInput::Act { window, action: action.clone(), now: w.now };
         let result = w.engine_input(hall, input)?;
         let outcome = engine::outcome(action, &result);
@@ -294,7 +328,7 @@ impl Central {
     }
 
     /// Stores what the engine did and feeds the changes devices should see.
-    fn engine_events(&self, w: &mut Writing<'_>, hall: &HallId, events: Vec<EngineEvent>, lengths: &mut QueueLengths) -> Result<(), CentralError> {
+    pub(crate) fn engine_events(&self, w: &mut Writing<'_>, hall: &HallId, events: Vec<EngineEvent>, lengths: &mut QueueLengths) -> Result<(), CentralError> {
         for event in events {
             match &event {
                 EngineEvent::Called { ticket, number, service, window, recall, at } => {
@@ -334,6 +368,12 @@ impl Central {
                     w.tx.end_call(ticket, w.now, CallEnd::Transferred, Some(to))?;
                     w.tx.set_ticket_service(ticket, to)?;
                     w.tx.set_ticket_state(ticket, TicketState::Waiting)?;
+                }
+                EngineEvent::Expired { ticket, window } => {
+                    if window.is_some() {
+                        w.tx.end_call(ticket, w.now, CallEnd::Expired, None)?;
+                    }
+                    w.tx.set_ticket_state(ticket, TicketState::Expired)?;
                 }
                 EngineEvent::QueueLength { service, waiting } => {
                     lengths.0.insert((hall.clone(), service.clone()), *waiting);

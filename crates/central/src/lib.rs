@@ -6,8 +6,9 @@
 //!
 //! - [`Central`] is the service itself, usable in-process (the `kiosk demo` embeds one) or over
 //!   HTTP through [`router`] / [`serve`].
-//! - [`engine`] is the sans-IO queue engine, one per hall; central logs every engine input in the
-//!   same transaction as its results and replays the log on start-up ([`engine_log`]).
+//! - [`engine`] is the sans-IO queue engine, one per hall and business day; central logs every
+//!   engine input in the same transaction as its results and replays the log on start-up, from
+//!   each hall's last closed day ([`engine_log`], [`business_day`]).
 //! - [`store`] is storage behind a trait, with SQLite as the default backend.
 //!
 //! Devices identify themselves with the `x-hallkit-device` header. Until provisioning adds signed
@@ -15,6 +16,7 @@
 #![warn(missing_docs)]
 
 mod appointment;
+mod business_day;
 mod catalogue;
 mod central;
 pub mod citizen;
@@ -32,9 +34,10 @@ pub mod records;
 mod report;
 pub mod store;
 
+pub use business_day::business_day;
 pub use catalogue::parse_catalogue_toml;
-pub use central::Central;
-pub use config::{CentralConfig, Clock, SystemClock};
+pub use central::{Central, Replayed};
+pub use config::{CentralConfig, Clock, DEFAULT_ROLLOVER, DEFAULT_UTC_OFFSET, SystemClock};
 pub use error::CentralError;
 pub use feed::{DEFAULT_FEED_LIMIT, MAX_FEED_LIMIT};
 pub use http::{ApiFailure, Route, route_table, router, serve};

@@ -9,7 +9,7 @@ use anyhow::{Context, bail};
 use central::export::{self, Format};
 use central::store::{CentralStore, SqliteStore};
 use central::{Central, CentralConfig};
-use chrono::NaiveDate;
+use chrono::{FixedOffset, NaiveDate, NaiveTime};
 use clap::{Parser, Subcommand, ValueEnum};
 use hall_protocol::HallId;
 
@@ -19,6 +19,9 @@ use hall_protocol::HallId;
 /// Start it with `central serve`; load the hall's services, windows and devices from a TOML
 /// catalogue (see examples/central-catalogue.toml) with `--catalogue` or `central catalogue load`;
 /// read a day's figures with `central export`. The HTTP API is described at /openapi.json.
+///
+/// Each hall's queues last one business day: at the rollover (`--rollover`, hall time
+/// `--utc-offset`) tickets still waiting expire instead of being called the next morning.
 #[derive(Debug, Parser)]
 #[command(name = "central", version, about, long_about)]
 struct Cli {
@@ -31,6 +34,9 @@ enum Command {
     /// Serve the HTTP API until SIGINT or SIGTERM.
     ///
     /// Example: central serve --db /var/lib/hallkit/central.db --listen 0.0.0.0:7700 --catalogue hall.toml
+    ///
+    /// At each hall's rollover, tickets still waiting or still at a window expire; boards see the
+    /// queues empty within a minute of it.
     Serve {
         /// The SQLite database file (created if missing).
         #[arg(long, default_value = "./central.db", env = "CENTRAL_DB")]
@@ -52,6 +58,15 @@ enum Command {
         /// it, a random key kept inside the database is used.
         #[arg(long, env = "CENTRAL_ID_KEY_FILE")]
         id_key_file: Option<PathBuf>,
+        /// The halls' offset from UTC, for business days (e.g. +08:00). Must match the devices'
+        /// `[business_day] utc_offset`.
+        #[arg(long, default_value = "+08:00", value_parser = parse_offset, allow_hyphen_values = true)]
+        utc_offset: FixedOffset,
+        /// Local time (HH:MM) at which a hall's business day ends: tickets still waiting then
+        /// expire, and moments before it belong to the previous date. Must match the devices'
+        /// `[business_day] rollover`.
+        #[arg(long, default_value = "04:00", value_parser = parse_rollover)]
+        rollover: NaiveTime,
     },
     /// Manage the catalogue (halls, services, windows, devices).
     Catalogue {
@@ -144,8 +159,8 @@ fn load_catalogue(central: &Central, file: &Path) -> anyhow::Result<()> {
 
 fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { db, listen, catalogue, call_max_age, max_lease, id_key_file } => {
-            let mut config = CentralConfig { call_max_age: Duration::from_secs(call_max_age), max_lease, ..CentralConfig::default() };
+        Command::Serve { db, listen, catalogue, call_max_age, max_lease, id_key_file, utc_offset, rollover } => {
+            let mut config = CentralConfig { call_max_age: Duration::from_secs(call_max_age), max_lease, utc_offset, rollover, ..CentralConfig::default() };
             if let Some(path) = id_key_file {
                 let key = std::fs::read(&path).with_context(|| format!("cannot read the ID digest key file {}", path.display()))?;
                 if key.len() < 16 {
@@ -189,6 +204,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+fn parse_offset(s: &str) -> Result<FixedOffset, String> {
+    s.parse().map_err(|_| format!("{s:?} is not a UTC offset; write it like +08:00"))
+}
+
+fn parse_rollover(s: &str) -> Result<NaiveTime, String> {
+    NaiveTime::parse_from_str(s, "%H:%M").map_err(|_| format!("{s:?} is not a time of day; write it like 04:00"))
 }
 
 /// Resolves on SIGINT (Ctrl-C) or SIGTERM.

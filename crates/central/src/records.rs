@@ -22,6 +22,9 @@ pub enum TicketState {
     Served,
     /// Dropped as a no-show.
     NoShow,
+    /// Never called: its business day closed while it was still waiting or at a window, or it
+    /// reached central only after its day had closed (a kiosk that was offline over the rollover).
+    Expired,
 }
 
 impl TicketState {
@@ -32,6 +35,7 @@ impl TicketState {
             Self::Called => "called",
             Self::Served => "served",
             Self::NoShow => "no_show",
+            Self::Expired => "expired",
         }
     }
 
@@ -42,6 +46,7 @@ impl TicketState {
             "called" => Self::Called,
             "served" => Self::Served,
             "no_show" => Self::NoShow,
+            "expired" => Self::Expired,
             _ => return None,
         })
     }
@@ -95,6 +100,8 @@ pub enum CallEnd {
     NoShow,
     /// Transferred to another service.
     Transferred,
+    /// The business day closed while the ticket was still at the window (nobody pressed finish).
+    Expired,
 }
 
 impl CallEnd {
@@ -105,6 +112,7 @@ impl CallEnd {
             Self::Skipped => "skipped",
             Self::NoShow => "no_show",
             Self::Transferred => "transferred",
+            Self::Expired => "expired",
         }
     }
 
@@ -115,6 +123,7 @@ impl CallEnd {
             "skipped" => Self::Skipped,
             "no_show" => Self::NoShow,
             "transferred" => Self::Transferred,
+            "expired" => Self::Expired,
             _ => return None,
         })
     }

@@ -103,6 +103,8 @@ fn stats_hall(tx: &dyn StoreRead, hall: Option<&HallId>) -> Result<HallId, Centr
 /// - `issued`: tickets issued for the service, plus tickets transferred into it.
 /// - `served` / `no_show`: calls in the service that ended served / dropped as a no-show.
 /// - `waiting`: tickets still waiting in the service.
+/// - `expired`: tickets of the service never called because their day closed (or they arrived
+///   after it had): counted by the service they were in at the close, and not as no-shows.
 /// - `wait`: issue → first call, counted once per ticket, for the service it was first called for.
 /// - `service_time`: call → finish, per served call.
 ///
@@ -131,6 +133,7 @@ struct Tally {
     served: u64,
     no_show: u64,
     waiting: u64,
+    expired: u64,
     wait: Vec<f64>,
     service_time: Vec<f64>,
 }
@@ -149,8 +152,10 @@ fn compute(
     let issued_at: BTreeMap<&TicketId, DateTime<Utc>> = tickets.iter().map(|t| (&t.ticket_id, t.issued_at)).collect();
     for t in tickets {
         services.entry(t.issued_service.clone()).or_default().issued += 1;
-        if t.state == TicketState::Waiting {
-            services.entry(t.service.clone()).or_default().waiting += 1;
+        match t.state {
+            TicketState::Waiting => services.entry(t.service.clone()).or_default().waiting += 1,
+            TicketState::Expired => services.entry(t.service.clone()).or_default().expired += 1,
+            _ => {}
         }
     }
     // Calls come in call order, so the first seen per ticket is its first call.
@@ -182,7 +187,8 @@ fn compute(
                     services.entry(to.clone()).or_default().issued += 1;
                 }
             }
-            Some(CallEnd::Skipped) | None => {}
+            // An expired ticket is counted once, from its state above.
+            Some(CallEnd::Skipped | CallEnd::Expired) | None => {}
         }
     }
     // Catalogue order first (by prefix), then any service only the tickets know.
@@ -198,6 +204,7 @@ fn compute(
                 served: t.served,
                 no_show: t.no_show,
                 waiting: t.waiting,
+                expired: t.expired,
                 wait: Summary::of(&t.wait),
                 service_time: Summary::of(&t.service_time),
             })

@@ -61,11 +61,7 @@ impl HlcClock {
     /// Issues a timestamp for a local event at physical time `now_ms`. Strictly greater than every
     /// timestamp this clock issued or observed before.
     pub fn tick(&mut self, now_ms: u64) -> Hlc {
-        self.last = if now_ms > self.last.wall_ms {
-            Hlc::new(now_ms, 0)
-        } else {
-            Hlc::new(self.last.wall_ms, self.last.logical.saturating_add(1))
-        };
+        self.last = if now_ms > self.last.wall_ms { Hlc::new(now_ms, 0) } else { Hlc::new(self.last.wall_ms, self.last.logical.saturating_add(1)) };
         self.last
     }
 

@@ -13,6 +13,7 @@
 
 pub mod api;
 pub mod catalogue;
+pub mod clock;
 pub mod event;
 pub mod feed;
 pub mod hlc;
@@ -20,7 +21,8 @@ pub mod ids;
 pub mod number;
 pub mod stats;
 
-pub use catalogue::{Appointment, Application, ApplicationStatus, Catalogue, Device, DeviceRole, EvaluationLevel, Hall, Priority, Service, Window};
+pub use catalogue::{Application, ApplicationStatus, Appointment, Catalogue, Device, DeviceRole, EvaluationLevel, Hall, Priority, Service, Window};
+pub use clock::{Clock, SystemClock};
 pub use event::{CounterAction, DeviceEvent, EventBody, EventOutcome, TicketIssued};
 pub use feed::{Change, ChangeBody, FeedPage};
 pub use hlc::{Hlc, HlcClock, IssueKey};

@@ -50,6 +50,10 @@ pub struct ServiceStats {
     pub no_show: u64,
     /// Still waiting.
     pub waiting: u64,
+    /// Never called: the business day closed while they waited or were at a window, or they
+    /// reached central after their day had closed. Not no-shows: nobody called them.
+    #[serde(default)]
+    pub expired: u64,
     /// Issue → first call.
     pub wait: Summary,
     /// Call → finish.

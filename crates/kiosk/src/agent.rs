@@ -45,7 +45,9 @@ pub enum SyncError {
     Store(#[from] offline_store::StoreError),
     /// Central expects an earlier event than this device still has to send: central lost data
     /// (e.g. it was restored from an old backup).
-    #[error("central expects event #{expected} from this device, but it has already acknowledged up to #{acked}; central may have been restored from a backup: ask the administrator")]
+    #[error(
+        "central expects event #{expected} from this device, but it has already acknowledged up to #{acked}; central may have been restored from a backup: ask the administrator"
+    )]
     SequenceGap {
         /// What central expects.
         expected: u64,

@@ -126,11 +126,11 @@ impl CentralClient {
 
     /// `GET /v1/feed`: one page of changes after `after`.
     pub async fn feed(&self, after: u64, limit: u32) -> Result<FeedPage, ClientError> {
-        let req = self
-            .http
-            .get(self.url(api::paths::FEED))
-            .header(api::DEVICE_HEADER, self.device.as_str())
-            .query(&[("device", self.device.as_str().to_owned()), ("after", after.to_string()), ("limit", limit.to_string())]);
+        let req = self.http.get(self.url(api::paths::FEED)).header(api::DEVICE_HEADER, self.device.as_str()).query(&[
+            ("device", self.device.as_str().to_owned()),
+            ("after", after.to_string()),
+            ("limit", limit.to_string()),
+        ]);
         self.answer(req.send().await).await
     }
 

@@ -161,12 +161,7 @@ pub struct SyncSection {
 
 impl Default for SyncSection {
     fn default() -> Self {
-        Self {
-            batch: default_batch(),
-            interval_ms: default_interval_ms(),
-            backoff_min_ms: default_backoff_min_ms(),
-            backoff_max_ms: default_backoff_max_ms(),
-        }
+        Self { batch: default_batch(), interval_ms: default_interval_ms(), backoff_min_ms: default_backoff_min_ms(), backoff_max_ms: default_backoff_max_ms() }
     }
 }
 
@@ -273,6 +268,24 @@ mod tests {
         assert_eq!(c.leases.block, 50);
         assert_eq!(c.utc_offset().unwrap(), FixedOffset::east_opt(8 * 3600).unwrap());
         assert_eq!(c.rollover().unwrap(), NaiveTime::from_hms_opt(4, 0, 0).unwrap());
+    }
+
+    #[test]
+    fn every_example_config_loads() {
+        let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../examples");
+        let mut roles = Vec::new();
+        for entry in std::fs::read_dir(&dir).unwrap() {
+            let path = entry.unwrap().path();
+            // The central catalogue is another format.
+            if path.extension().is_some_and(|e| e == "toml") && !path.ends_with("central-catalogue.toml") {
+                let c = Config::load(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+                assert!(c.store.path.starts_with(&dir), "store path resolved next to the config");
+                roles.push(c.device.role);
+            }
+        }
+        for role in [DeviceRole::Kiosk, DeviceRole::Board, DeviceRole::Counter] {
+            assert!(roles.contains(&role), "examples/ has no {role:?} config");
+        }
     }
 
     #[test]

@@ -34,7 +34,13 @@ pub enum CounterError {
 }
 
 /// Records `action` for this counter's window and pushes it; returns central's outcome.
-pub async fn act(store: &Arc<Mutex<offline_store::Store>>, agent: &SyncAgent, config: &Config, clock: &SharedClock, action: CounterAction) -> Result<(u64, EventOutcome), CounterError> {
+pub async fn act(
+    store: &Arc<Mutex<offline_store::Store>>,
+    agent: &SyncAgent,
+    config: &Config,
+    clock: &SharedClock,
+    action: CounterAction,
+) -> Result<(u64, EventOutcome), CounterError> {
     let Some(window) = config.device.window else {
         return Err(CounterError::WrongRole(config.device.role.as_str()));
     };

@@ -104,10 +104,8 @@ fn prepare(store: &mut Store, config: &Config, service: &ServiceCode, priority: 
     }
     // Central numbers devices from 1; 0 means "not assigned", and two such kiosks could collide
     // in fallback numbers, so refuse rather than risk it.
-    let device = store
-        .device(&config.device.id)?
-        .filter(|d| d.device_no > 0 && !d.revoked)
-        .ok_or_else(|| DeskError::NotRegistered(config.device.id.to_string()))?;
+    let device =
+        store.device(&config.device.id)?.filter(|d| d.device_no > 0 && !d.revoked).ok_or_else(|| DeskError::NotRegistered(config.device.id.to_string()))?;
     Ok(IssueRequest {
         hall: hall.clone(),
         service: svc.code.clone(),
@@ -120,12 +118,7 @@ fn prepare(store: &mut Store, config: &Config, service: &ServiceCode, priority: 
 }
 
 fn receipt(issued: offline_store::IssuedTicket, req: &IssueRequest, store: &Store, config: &Config) -> Receipt {
-    let name = store
-        .service(&config.device.hall, &req.service)
-        .ok()
-        .flatten()
-        .map(|s| s.name)
-        .unwrap_or_else(|| req.service.to_string());
+    let name = store.service(&config.device.hall, &req.service).ok().flatten().map(|s| s.name).unwrap_or_else(|| req.service.to_string());
     let t = issued.ticket;
     Receipt {
         ticket_id: t.ticket_id,

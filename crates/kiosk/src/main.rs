@@ -173,8 +173,8 @@ struct Device {
 
 fn open_device(path: &Path) -> Result<Device> {
     let config = Arc::new(Config::load(path)?);
-    let store = Store::open(&config.store.path, config.device.id.clone())
-        .with_context(|| format!("opening the device store {}", config.store.path.display()))?;
+    let store =
+        Store::open(&config.store.path, config.device.id.clone()).with_context(|| format!("opening the device store {}", config.store.path.display()))?;
     let store = Arc::new(Mutex::new(store));
     let client = CentralClient::new(&config.central.url, config.device.id.clone(), config.request_timeout())?;
     let clock = system_clock();
@@ -256,7 +256,10 @@ async fn sync(path: &Path) -> Result<ExitCode> {
     match d.agent.sync_once_with(&mut progress).await {
         Ok(report) => {
             let depth = lock(&d.store).outbox_depth()?;
-            eprintln!("sync done: {} events acknowledged (up to #{}), {} changes, {} leases; outbox depth {depth}", report.pushed, report.acked_to, report.changes, report.leases);
+            eprintln!(
+                "sync done: {} events acknowledged (up to #{}), {} changes, {} leases; outbox depth {depth}",
+                report.pushed, report.acked_to, report.changes, report.leases
+            );
             Ok(if depth == 0 { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Err(e) if e.is_transient() => {
@@ -303,7 +306,13 @@ async fn status(path: &Path, json: bool) -> Result<ExitCode> {
             Err(e) => println!("central       {} UNREACHABLE: {e}", d.config.central.url),
         }
         for l in &leases {
-            println!("lease         {} ({}): {} numbers left of block {}", l["service"].as_str().unwrap_or("?"), l["prefix"].as_str().unwrap_or("?"), l["left"], l["block"]);
+            println!(
+                "lease         {} ({}): {} numbers left of block {}",
+                l["service"].as_str().unwrap_or("?"),
+                l["prefix"].as_str().unwrap_or("?"),
+                l["left"],
+                l["block"]
+            );
         }
     }
     Ok(ExitCode::SUCCESS)

@@ -5,7 +5,6 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-
 pub use hall_e2e::central_fixture::TestCentral;
 
 /// Writes a device config file and returns its path.
@@ -42,7 +41,5 @@ pub fn sync_until_clean(config: &Path, tries: u32) {
 /// Central's tickets of hall `xuhui` on the given business days (`YYYY-MM-DD`).
 pub fn central_tickets(central: &TestCentral, days: &std::collections::BTreeSet<String>) -> Vec<central::records::Ticket> {
     let hall = "xuhui".parse().expect("hall id");
-    days.iter()
-        .flat_map(|d| central.central.tickets(d.parse().expect("business_day is a date"), Some(&hall)).expect("central lists tickets"))
-        .collect()
+    days.iter().flat_map(|d| central.central.tickets(d.parse().expect("business_day is a date"), Some(&hall)).expect("central lists tickets")).collect()
 }

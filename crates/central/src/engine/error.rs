@@ -1,6 +1,7 @@
 //! Why the engine refused an input. Messages are written for counter staff and hall managers: they
 //! say what is wrong and what to do about it.
 
+use chrono::NaiveDate;
 use hall_protocol::{HallId, ServiceCode, TicketId, WindowNo};
 
 /// Why the queue engine refused an input. A refused input changes nothing.
@@ -47,6 +48,14 @@ pub enum EngineError {
         window: WindowNo,
         /// The repeated service.
         service: ServiceCode,
+    },
+    /// A business day was closed for a day that is not later than the current one.
+    #[error("business day {current} is open; a day can only be closed for a later day, not {next}")]
+    DayNotLater {
+        /// The engine's current day.
+        current: NaiveDate,
+        /// The day asked for.
+        next: NaiveDate,
     },
     /// A counter action this version of central does not know.
     #[error("counter action {0} is not supported by this version of central; update central")]

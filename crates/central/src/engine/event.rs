@@ -9,7 +9,7 @@ use serde::Serialize;
 use super::EngineError;
 
 /// One thing that happened in the engine. One input yields its ticket events first (in the order
-/// they happened), then one [`EngineEvent::QueueLength`] per service whose waiting count changed
+/// they happened: `Queued`, `Finished`, `Called`, `Skipped`, `Transferred`, `Expired`), then one [`EngineEvent::QueueLength`] per service whose waiting count changed
 /// (by service code), then one [`EngineEvent::WindowState`] per window whose state or current
 /// ticket changed.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -67,6 +67,14 @@ pub enum EngineEvent {
         /// The service whose queue it joined.
         to: ServiceCode,
     },
+    /// The business day closed while the ticket was still waiting or current at a window: it is
+    /// never called (see [`QueueEngine::close_day`](super::QueueEngine::close_day)).
+    Expired {
+        /// The ticket.
+        ticket: TicketId,
+        /// The window it was current at, if it had been called; `None` if it was waiting.
+        window: Option<WindowNo>,
+    },
     /// A window's state or current ticket changed.
     WindowState {
         /// The window.
@@ -100,13 +108,11 @@ impl EngineEvent {
                 recall: *recall,
                 at: *at,
             })),
-            Self::QueueLength { service, waiting } => {
-                Some(ChangeBody::QueueLength { hall: hall.clone(), service: service.clone(), waiting: *waiting })
-            }
+            Self::QueueLength { service, waiting } => Some(ChangeBody::QueueLength { hall: hall.clone(), service: service.clone(), waiting: *waiting }),
             Self::WindowState { window, state, current } => {
                 Some(ChangeBody::WindowState { hall: hall.clone(), window: *window, state: *state, current: current.clone() })
             }
-            Self::Queued { .. } | Self::Finished { .. } | Self::Skipped { .. } | Self::Transferred { .. } => None,
+            Self::Queued { .. } | Self::Finished { .. } | Self::Skipped { .. } | Self::Transferred { .. } | Self::Expired { .. } => None,
         }
     }
 }
@@ -120,12 +126,9 @@ pub fn outcome(action: &CounterAction, result: &Result<Vec<EngineEvent>, EngineE
         Err(e) => return EventOutcome::Rejected { reason: e.to_string() },
     };
     let call = events.iter().find_map(|e| match e {
-        EngineEvent::Called { ticket, number, service, window, .. } => Some(EventOutcome::Called {
-            ticket_id: ticket.clone(),
-            number: *number,
-            service: service.clone(),
-            window: *window,
-        }),
+        EngineEvent::Called { ticket, number, service, window, .. } => {
+            Some(EventOutcome::Called { ticket_id: ticket.clone(), number: *number, service: service.clone(), window: *window })
+        }
         _ => None,
     });
     match (call, action) {

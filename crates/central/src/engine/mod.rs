@@ -11,6 +11,11 @@
 //! Central serialises actions per hall (one engine behind one lock), and the engine keeps every
 //! ticket in exactly one place — a queue, one window, or done — so a ticket is never current at two
 //! windows.
+//!
+//! An engine holds one business day. [`QueueEngine::close_day`] ends it: tickets still waiting or
+//! current at a window expire (they are never called), windows become idle and open, and the
+//! engine forgets the day's tickets, keeping only its services and window profiles. So memory and
+//! start-up replay are bounded by one day, not by the hall's whole history.
 
 mod error;
 mod event;
@@ -25,7 +30,7 @@ mod tests;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use hall_protocol::{CounterAction, HallId, ServiceCode, TicketId, Window, WindowNo};
 use serde::Serialize;
 
@@ -56,10 +61,11 @@ impl Default for EngineConfig {
     }
 }
 
-/// How many tickets are where. `waiting + serving + finished + no_show == enqueued` always.
+/// How many of the current business day's tickets are where.
+/// `waiting + serving + finished + no_show == enqueued` always.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct TicketCounts {
-    /// Tickets ever queued in this engine.
+    /// Tickets queued since the day began.
     pub enqueued: usize,
     /// Waiting in a queue.
     pub waiting: usize,
@@ -71,11 +77,16 @@ pub struct TicketCounts {
     pub no_show: usize,
 }
 
-/// One hall's queues and windows. See the [module docs](self).
-#[derive(Debug, Clone)]
+/// One hall's queues and windows for one business day. See the [module docs](self).
+///
+/// Two engines compare equal when everything they would answer or do next is the same (central's
+/// restart and rollback tests rely on that).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct QueueEngine {
     hall: HallId,
     config: EngineConfig,
+    /// The business day the queues belong to; `None` until the first [`QueueEngine::close_day`].
+    day: Option<NaiveDate>,
     queues: BTreeMap<ServiceCode, ServiceQueue>,
     windows: BTreeMap<WindowNo, WindowRecord>,
     tickets: BTreeMap<TicketId, TicketRecord>,
@@ -97,16 +108,7 @@ struct Changes {
 impl QueueEngine {
     /// An engine for `hall` with no services, windows or tickets.
     pub fn new(hall: HallId, config: EngineConfig) -> Self {
-        Self {
-            hall,
-            config,
-            queues: BTreeMap::new(),
-            windows: BTreeMap::new(),
-            tickets: BTreeMap::new(),
-            next_pin: 1,
-            finished: 0,
-            no_show: 0,
-        }
+        Self { hall, config, day: None, queues: BTreeMap::new(), windows: BTreeMap::new(), tickets: BTreeMap::new(), next_pin: 1, finished: 0, no_show: 0 }
     }
 
     /// The hall this engine runs.
@@ -117,6 +119,11 @@ impl QueueEngine {
     /// The rules in force.
     pub fn config(&self) -> EngineConfig {
         self.config
+    }
+
+    /// The business day the queues belong to, or `None` if no day was started yet.
+    pub fn day(&self) -> Option<NaiveDate> {
+        self.day
     }
 
     /// Adds a service (idempotent). Services are never removed during a day: tickets may wait for
@@ -197,6 +204,52 @@ impl QueueEngine {
             CounterAction::Transfer { to } => self.transfer(window, to, &mut changes)?,
             other => return Err(EngineError::UnsupportedAction(format!("{other:?}"))),
         }
+        Ok(self.close(changes))
+    }
+
+    /// Ends the current business day and starts `next_day`, which must be later than the current
+    /// day (any day when none was started yet).
+    ///
+    /// Every ticket current at a window and then every waiting ticket (by service code, in call
+    /// order) yields an [`EngineEvent::Expired`]: nobody will call it. Windows become idle and
+    /// open (paused windows are resumed: the next day starts with every window open), and the
+    /// usual `QueueLength` / `WindowState` events follow. The engine then forgets the day's
+    /// tickets: afterwards it equals a new engine given the same services and window profiles and
+    /// this `close_day`, which is what lets central replay its log from the last closed day only.
+    pub fn close_day(&mut self, next_day: NaiveDate) -> Result<Vec<EngineEvent>, EngineError> {
+        if let Some(current) = self.day
+            && next_day <= current
+        {
+            return Err(EngineError::DayNotLater { current, next: next_day });
+        }
+        let mut changes = Changes::default();
+        let windows: Vec<WindowNo> = self.windows.keys().copied().collect();
+        for no in windows {
+            let Some(w) = self.windows.get_mut(&no) else { continue };
+            if w.paused {
+                w.paused = false;
+                changes.windows.insert(no);
+            }
+            if let Some(current) = w.current.take() {
+                changes.windows.insert(no);
+                changes.events.push(EngineEvent::Expired { ticket: current.ticket, window: Some(no) });
+            }
+        }
+        for (service, queue) in &mut self.queues {
+            if queue.len() > 0 {
+                changes.services.insert(service.clone());
+            }
+            while let Some(entry) = queue.pop_next() {
+                changes.events.push(EngineEvent::Expired { ticket: entry.ticket, window: None });
+            }
+        }
+        let expired = changes.events.len();
+        self.tickets.clear();
+        self.next_pin = 1;
+        self.finished = 0;
+        self.no_show = 0;
+        self.day = Some(next_day);
+        tracing::debug!(hall = %self.hall, %next_day, expired, "business day closed");
         Ok(self.close(changes))
     }
 
@@ -381,4 +434,3 @@ impl QueueEngine {
         events
     }
 }
-

@@ -3,12 +3,12 @@
 //! The model keeps every ticket in one `Vec` and, whenever it needs a queue, filters and sorts the
 //! whole list by the rules. It is slow and obviously right; the engine is indexed and must agree
 //! with it after every step of random days: random services, profiles, priorities, issue keys
-//! (from several devices, arriving out of order), duplicate ids, unknown windows and services, and
-//! a wall clock that sometimes steps back.
+//! (from several devices, arriving out of order), duplicate ids, unknown windows and services, a
+//! wall clock that sometimes steps back, and business days that close (or fail to: not later).
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use chrono::{DateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, TimeZone, Utc};
 use hall_protocol::feed::WindowStatus;
 use hall_protocol::{CounterAction, DeviceId, HallId, Hlc, IssueKey, Priority, ServiceCode, TicketId, TicketNumber, Window, WindowNo};
 use proptest::prelude::*;
@@ -71,6 +71,7 @@ enum Refusal {
     NoCurrent,
     Paused,
     SameService,
+    DayNotLater,
 }
 
 fn refusal_of(e: &EngineError) -> Option<Refusal> {
@@ -81,12 +82,14 @@ fn refusal_of(e: &EngineError) -> Option<Refusal> {
         EngineError::NoCurrentTicket(_) => Refusal::NoCurrent,
         EngineError::WindowPaused(_) => Refusal::Paused,
         EngineError::TransferToSameService { .. } => Refusal::SameService,
+        EngineError::DayNotLater { .. } => Refusal::DayNotLater,
         _ => return None,
     })
 }
 
 struct Model {
     config: EngineConfig,
+    day: Option<NaiveDate>,
     services: Vec<ServiceCode>,
     windows: Vec<ModelWindow>,
     tickets: Vec<ModelTicket>,
@@ -97,9 +100,7 @@ impl Model {
     /// Waiting tickets of a service in call order: priority first, then by place, then by id.
     fn queue(&self, service: &ServiceCode) -> Vec<&ModelTicket> {
         let mut q: Vec<&ModelTicket> = self.tickets.iter().filter(|t| t.at == Where::Waiting && &t.service == service).collect();
-        q.sort_by(|x, y| {
-            (x.priority == Priority::Normal, &x.place, &x.id).cmp(&(y.priority == Priority::Normal, &y.place, &y.id))
-        });
+        q.sort_by(|x, y| (x.priority == Priority::Normal, &x.place, &x.id).cmp(&(y.priority == Priority::Normal, &y.place, &y.id)));
         q
     }
 
@@ -125,6 +126,27 @@ impl Model {
             place: (t.key.clone(), 0),
         });
         Ok(vec![EngineEvent::Queued { ticket: t.id.clone(), service: t.service.clone() }])
+    }
+
+    /// Closes the day: tickets at windows (by window) and then waiting ones (by service, in call
+    /// order) expire, every window is idle and open, and the day's tickets are forgotten.
+    fn close_day(&mut self, next: NaiveDate) -> Result<Vec<EngineEvent>, Refusal> {
+        if self.day.is_some_and(|d| next <= d) {
+            return Err(Refusal::DayNotLater);
+        }
+        let mut events = Vec::new();
+        for w in &mut self.windows {
+            w.paused = false;
+            if let Some((id, _, _)) = w.current.take() {
+                events.push(EngineEvent::Expired { ticket: id, window: Some(w.no) });
+            }
+        }
+        for s in &self.services {
+            events.extend(self.queue(s).into_iter().map(|t| EngineEvent::Expired { ticket: t.id.clone(), window: None }));
+        }
+        self.tickets.clear();
+        self.day = Some(next);
+        Ok(events)
     }
 
     /// Applies an action; returns the ticket events (not the trailing length/state ones).
@@ -263,6 +285,7 @@ fn compare(e: &QueueEngine, m: &Model) -> Result<(), TestCaseError> {
         prop_assert_eq!(&v.service, &t.service);
         prop_assert_eq!(v.skips, t.skips);
     }
+    prop_assert_eq!(e.day(), m.day);
     let c = e.counts();
     prop_assert_eq!(c.enqueued, m.tickets.len());
     prop_assert_eq!(c.waiting + c.serving + c.finished + c.no_show, c.enqueued, "counts add up: {:?}", c);
@@ -293,14 +316,22 @@ enum Step {
         /// Transfer target: index into SERVICES, or SERVICES.len() for an unknown service.
         to: usize,
     },
+    /// Close the day for the day `days` after the current one (0: the same day, refused once a
+    /// day is open).
+    CloseDay { days: u64 },
 }
 
 fn step() -> impl Strategy<Value = Step> {
-    let enqueue = (0..DEVICES.len(), prop::bool::weighted(0.03), prop_oneof![30 => 0..SERVICES.len(), 1 => Just(SERVICES.len())], 0..4usize, 0u64..400, 0u32..2)
-        .prop_map(|(device, duplicate, service, priority, wall_ms, logical)| Step::Enqueue { device, duplicate, service, priority, wall_ms, logical });
-    let act = (prop_oneof![30 => 1..=WINDOWS, 1 => Just(WINDOWS + 1)], 0..7usize, 0..=SERVICES.len())
-        .prop_map(|(window, action, to)| Step::Act { window, action, to });
-    prop_oneof![2 => enqueue, 3 => act]
+    let enqueue =
+        (0..DEVICES.len(), prop::bool::weighted(0.03), prop_oneof![30 => 0..SERVICES.len(), 1 => Just(SERVICES.len())], 0..4usize, 0u64..400, 0u32..2)
+            .prop_map(|(device, duplicate, service, priority, wall_ms, logical)| Step::Enqueue { device, duplicate, service, priority, wall_ms, logical });
+    let act = (prop_oneof![30 => 1..=WINDOWS, 1 => Just(WINDOWS + 1)], 0..7usize, 0..=SERVICES.len()).prop_map(|(window, action, to)| Step::Act {
+        window,
+        action,
+        to,
+    });
+    let close = (0u64..3).prop_map(|days| Step::CloseDay { days });
+    prop_oneof![40 => enqueue, 60 => act, 1 => close]
 }
 
 fn profile() -> impl Strategy<Value = Vec<ServiceCode>> {
@@ -314,7 +345,7 @@ fn service_at(i: usize) -> ServiceCode {
 fn run_day(config: EngineConfig, profiles: Vec<Vec<ServiceCode>>, steps: Vec<(Step, i64)>) -> Result<(), TestCaseError> {
     let hall = HallId::new("xuhui").unwrap();
     let mut engine = QueueEngine::new(hall.clone(), config);
-    let mut model = Model { config, services: SERVICES.iter().map(|s| svc(s)).collect(), windows: Vec::new(), tickets: Vec::new(), next_pin: 0 };
+    let mut model = Model { config, day: None, services: SERVICES.iter().map(|s| svc(s)).collect(), windows: Vec::new(), tickets: Vec::new(), next_pin: 0 };
     for s in SERVICES {
         engine.upsert_service(svc(s));
     }
@@ -324,9 +355,14 @@ fn run_day(config: EngineConfig, profiles: Vec<Vec<ServiceCode>>, steps: Vec<(St
         model.windows.push(ModelWindow { no, profile, paused: false, current: None });
     }
     let mut next_seq = [1u64; DEVICES.len()];
+    // Each device's first ticket of the day, for duplicates (central never enqueues a ticket of a
+    // closed day again, so neither does this test).
+    let mut first_seq_today: [Option<u64>; DEVICES.len()] = [None; DEVICES.len()];
     // First calls of each ticket, and how many times it was legitimately put back in a queue.
     let mut first_calls: BTreeMap<TicketId, u32> = BTreeMap::new();
     let mut returns: BTreeMap<TicketId, u32> = BTreeMap::new();
+    // Tickets of closed days: never called again.
+    let mut expired: BTreeSet<TicketId> = BTreeSet::new();
     let mut clock = 0i64;
 
     for (step, jitter) in steps {
@@ -337,11 +373,14 @@ fn run_day(config: EngineConfig, profiles: Vec<Vec<ServiceCode>>, steps: Vec<(St
         let queues_before: BTreeMap<ServiceCode, Vec<TicketId>> = model.services.iter().map(|s| (s.clone(), engine.queue(s))).collect();
         let (got, expected) = match &step {
             Step::Enqueue { device, duplicate, service, priority, wall_ms, logical } => {
-                let seq = if *duplicate {
-                    1
-                } else {
-                    next_seq[*device] += 1;
-                    next_seq[*device] - 1
+                let seq = match (*duplicate, first_seq_today[*device]) {
+                    (true, Some(seq)) => seq,
+                    _ => {
+                        let seq = next_seq[*device];
+                        next_seq[*device] += 1;
+                        first_seq_today[*device].get_or_insert(seq);
+                        seq
+                    }
                 };
                 let device_id = DeviceId::new(DEVICES[*device]).unwrap();
                 let t = NewTicket {
@@ -371,6 +410,11 @@ fn run_day(config: EngineConfig, profiles: Vec<Vec<ServiceCode>>, steps: Vec<(St
                 };
                 (engine.act(*window, &action, now), model.act(*window, &action, now))
             }
+            Step::CloseDay { days } => {
+                let base = NaiveDate::from_ymd_opt(2026, 11, 24).unwrap();
+                let next = model.day.unwrap_or(base) + chrono::Days::new(*days);
+                (engine.close_day(next), model.close_day(next))
+            }
         };
         match (&got, &expected) {
             (Err(e), Err(r)) => {
@@ -397,8 +441,30 @@ fn run_day(config: EngineConfig, profiles: Vec<Vec<ServiceCode>>, steps: Vec<(St
                     }
                 }
                 prop_assert_eq!(trailing, expected_trailing, "{:?}", step);
+                if let Step::CloseDay { .. } = step {
+                    first_seq_today = [None; DEVICES.len()];
+                    first_calls.clear();
+                    returns.clear();
+                    // A closed engine is a new engine with the same services, profiles and day:
+                    // central replays its log from the last close on that basis.
+                    let mut fresh = QueueEngine::new(hall.clone(), config);
+                    fresh.close_day(engine.day().unwrap()).unwrap();
+                    for s in engine.services() {
+                        fresh.upsert_service(s);
+                    }
+                    for w in engine.windows() {
+                        fresh.upsert_window(&Window { hall: hall.clone(), no: w.no, name: String::new(), profile: w.profile }).unwrap();
+                    }
+                    prop_assert!(fresh == engine, "a closed engine differs from a new one with its services and windows");
+                }
                 for e in events {
                     match e {
+                        EngineEvent::Expired { ticket, .. } => {
+                            prop_assert!(expired.insert(ticket.clone()), "{} expired twice", ticket);
+                        }
+                        EngineEvent::Called { ticket, .. } if expired.contains(ticket) => {
+                            prop_assert!(false, "{} was called after its day closed", ticket);
+                        }
                         EngineEvent::Called { ticket, service, window, recall: 0, .. } => {
                             // Called only from the head of the first non-empty queue of the profile.
                             let profile = &model.windows.iter().find(|w| w.no == *window).unwrap().profile;
@@ -484,6 +550,7 @@ fn transfers_keep_issue_order() {
                             issued_at: now,
                         });
                     }
+                    Step::CloseDay { .. } => {}
                     Step::Act { window, action, to } => {
                         let action = match action {
                             0..=3 => CounterAction::CallNext,

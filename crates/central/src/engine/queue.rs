@@ -56,7 +56,7 @@ pub(crate) struct Entry {
 
 /// The tickets waiting for one service, in call order: one ordered set per class, so neither
 /// "who is next" nor "put this ticket back behind the third one" walks the other class.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub(crate) struct ServiceQueue {
     priority: BTreeSet<Entry>,
     ordinary: BTreeSet<Entry>,

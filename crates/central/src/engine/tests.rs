@@ -2,7 +2,9 @@
 
 use chrono::{DateTime, TimeZone, Utc};
 use hall_protocol::feed::WindowStatus;
-use hall_protocol::{ChangeBody, CounterAction, DeviceId, EventOutcome, HallId, Hlc, IssueKey, Priority, ServiceCode, TicketId, TicketNumber, Window, WindowNo};
+use hall_protocol::{
+    ChangeBody, CounterAction, DeviceId, EventOutcome, HallId, Hlc, IssueKey, Priority, ServiceCode, TicketId, TicketNumber, Window, WindowNo,
+};
 
 use super::*;
 
@@ -81,10 +83,7 @@ fn assert_counts_add_up(e: &QueueEngine) {
 fn enqueue_emits_queued_and_length() {
     let mut e = engine_with(EngineConfig::default(), &[]);
     let events = e.enqueue(ticket("k1", 1, 1, "a", Priority::Normal, 10)).unwrap();
-    assert_eq!(
-        events,
-        vec![EngineEvent::Queued { ticket: id("k1", 1), service: svc("a") }, EngineEvent::QueueLength { service: svc("a"), waiting: 1 }]
-    );
+    assert_eq!(events, vec![EngineEvent::Queued { ticket: id("k1", 1), service: svc("a") }, EngineEvent::QueueLength { service: svc("a"), waiting: 1 }]);
     assert_eq!(e.ticket(&id("k1", 1)).unwrap().status, TicketStatus::Waiting);
 }
 
@@ -156,7 +155,14 @@ fn call_next_finishes_the_current_ticket_first() {
         events,
         vec![
             EngineEvent::Finished { ticket: id("k1", 1), window: 1, called_at: at(1_000), finished_at: at(61_000) },
-            EngineEvent::Called { ticket: id("k1", 2), number: TicketNumber::Leased { prefix: 'A', n: 2 }, service: svc("a"), window: 1, recall: 0, at: at(61_000) },
+            EngineEvent::Called {
+                ticket: id("k1", 2),
+                number: TicketNumber::Leased { prefix: 'A', n: 2 },
+                service: svc("a"),
+                window: 1,
+                recall: 0,
+                at: at(61_000)
+            },
             EngineEvent::QueueLength { service: svc("a"), waiting: 0 },
             EngineEvent::WindowState { window: 1, state: WindowStatus::Serving, current: Some(id("k1", 2)) },
         ]
@@ -196,7 +202,14 @@ fn recall_announces_the_current_ticket_again() {
         let events = e.act(1, &CounterAction::Recall, at(1_000 + n)).unwrap();
         assert_eq!(
             events,
-            vec![EngineEvent::Called { ticket: id("k1", 1), number: TicketNumber::Leased { prefix: 'A', n: 1 }, service: svc("a"), window: 1, recall: n as u32, at: at(1_000 + n) }]
+            vec![EngineEvent::Called {
+                ticket: id("k1", 1),
+                number: TicketNumber::Leased { prefix: 'A', n: 1 },
+                service: svc("a"),
+                window: 1,
+                recall: n as u32,
+                at: at(1_000 + n)
+            }]
         );
     }
     let w = e.window(1).unwrap();
@@ -340,7 +353,11 @@ fn transfer_keeps_number_priority_and_original_issue_order() {
     assert_eq!(e.window(1).unwrap().state, WindowStatus::Idle);
     call(&mut e, 2, 3_000);
     let events = e.act(2, &CounterAction::CallNext, at(4_000)).unwrap();
-    assert!(events.iter().any(|ev| matches!(ev, EngineEvent::Called { ticket, number: TicketNumber::Leased { n: 1, .. }, window: 2, recall: 0, .. } if *ticket == id("k1", 1))));
+    assert!(
+        events.iter().any(
+            |ev| matches!(ev, EngineEvent::Called { ticket, number: TicketNumber::Leased { n: 1, .. }, window: 2, recall: 0, .. } if *ticket == id("k1", 1))
+        )
+    );
     assert_counts_add_up(&e);
 }
 
@@ -390,10 +407,7 @@ fn pause_stops_calling_but_keeps_the_current_ticket() {
     e.act(1, &CounterAction::Recall, at(3_500)).unwrap();
     let events = e.act(1, &CounterAction::Finish, at(4_000)).unwrap();
     assert_eq!(events.last(), Some(&EngineEvent::WindowState { window: 1, state: WindowStatus::Paused, current: None }));
-    assert_eq!(
-        e.act(1, &CounterAction::Resume, at(5_000)).unwrap(),
-        vec![EngineEvent::WindowState { window: 1, state: WindowStatus::Idle, current: None }]
-    );
+    assert_eq!(e.act(1, &CounterAction::Resume, at(5_000)).unwrap(), vec![EngineEvent::WindowState { window: 1, state: WindowStatus::Idle, current: None }]);
     assert_eq!(e.act(1, &CounterAction::Resume, at(5_100)).unwrap(), vec![]);
     assert_eq!(call(&mut e, 1, 6_000), Some(id("k1", 2)));
 }
@@ -501,4 +515,106 @@ fn same_inputs_give_same_outputs() {
         (out, e.windows(), e.counts())
     };
     assert_eq!(run(), run());
+}
+
+fn date(d: u32) -> chrono::NaiveDate {
+    chrono::NaiveDate::from_ymd_opt(2026, 11, d).unwrap()
+}
+
+#[test]
+fn close_day_expires_waiting_and_current_tickets_and_opens_every_window() {
+    let mut e = engine_with(EngineConfig::default(), &[(1, &["a"]), (2, &["b", "a"]), (3, &["c"])]);
+    assert_eq!(e.day(), None);
+    assert_eq!(e.close_day(date(24)).unwrap(), vec![], "starting the first day of an empty engine changes nothing visible");
+    assert_eq!(e.day(), Some(date(24)));
+    fill(&mut e, "a", "k1", 3);
+    e.enqueue(ticket("k2", 1, 1, "b", Priority::Elderly, 50)).unwrap();
+    e.enqueue(ticket("k2", 2, 2, "b", Priority::Normal, 5)).unwrap();
+    call(&mut e, 1, 1_000); // k1/1 at window 1
+    call(&mut e, 2, 2_000); // k2/1 (elderly, b first in window 2's profile)
+    e.act(2, &CounterAction::Pause, at(3_000)).unwrap();
+    e.act(3, &CounterAction::Pause, at(3_000)).unwrap();
+
+    let events = e.close_day(date(25)).unwrap();
+    assert_eq!(
+        events,
+        vec![
+            // Tickets at windows first (by window), then waiting ones by service, in call order.
+            EngineEvent::Expired { ticket: id("k1", 1), window: Some(1) },
+            EngineEvent::Expired { ticket: id("k2", 1), window: Some(2) },
+            EngineEvent::Expired { ticket: id("k1", 2), window: None },
+            EngineEvent::Expired { ticket: id("k1", 3), window: None },
+            EngineEvent::Expired { ticket: id("k2", 2), window: None },
+            EngineEvent::QueueLength { service: svc("a"), waiting: 0 },
+            EngineEvent::QueueLength { service: svc("b"), waiting: 0 },
+            EngineEvent::WindowState { window: 1, state: WindowStatus::Idle, current: None },
+            EngineEvent::WindowState { window: 2, state: WindowStatus::Idle, current: None },
+            EngineEvent::WindowState { window: 3, state: WindowStatus::Idle, current: None },
+        ]
+    );
+    assert_eq!(e.day(), Some(date(25)));
+    assert_eq!(e.counts(), TicketCounts::default(), "the day's tickets are gone");
+    assert!(e.ticket(&id("k1", 2)).is_none());
+    // Services and profiles stay; every window is open and idle.
+    assert_eq!(e.services(), vec![svc("a"), svc("b"), svc("c")]);
+    let windows: Vec<_> = e.windows().into_iter().map(|w| (w.no, w.state, w.paused, w.current, w.profile)).collect();
+    assert_eq!(
+        windows,
+        vec![
+            (1, WindowStatus::Idle, false, None, vec![svc("a")]),
+            (2, WindowStatus::Idle, false, None, vec![svc("b"), svc("a")]),
+            (3, WindowStatus::Idle, false, None, vec![svc("c")]),
+        ]
+    );
+    // Nothing of the old day is ever called; the new day's tickets are.
+    assert_eq!(call(&mut e, 1, 10_000), None);
+    e.enqueue(ticket("k1", 10, 1, "a", Priority::Normal, 9_000)).unwrap();
+    assert_eq!(call(&mut e, 2, 11_000), Some(id("k1", 10)));
+    assert_counts_add_up(&e);
+}
+
+#[test]
+fn close_day_only_moves_forward() {
+    let mut e = engine_with(EngineConfig::default(), &[(1, &["a"])]);
+    e.close_day(date(24)).unwrap();
+    fill(&mut e, "a", "k1", 2);
+    for day in [date(24), date(23)] {
+        assert_eq!(e.close_day(day), Err(EngineError::DayNotLater { current: date(24), next: day }));
+    }
+    assert_eq!((e.day(), e.waiting(&svc("a"))), (Some(date(24)), 2), "a refused close changes nothing");
+    // Skipping days (a hall closed for a holiday) is fine.
+    e.close_day(date(28)).unwrap();
+    assert_eq!((e.day(), e.waiting(&svc("a"))), (Some(date(28)), 0));
+}
+
+#[test]
+fn a_closed_engine_equals_a_new_one_given_the_same_services_and_windows() {
+    // What lets central replay its log from the last CloseDay only.
+    let config = EngineConfig { requeue_after: 1, max_skips: 2 };
+    let mut e = engine_with(config, &[(1, &["a", "b"]), (2, &["c"])]);
+    e.close_day(date(24)).unwrap();
+    fill(&mut e, "a", "k1", 5);
+    call(&mut e, 1, 1_000);
+    e.act(1, &CounterAction::Skip, at(2_000)).unwrap();
+    call(&mut e, 1, 3_000);
+    e.act(2, &CounterAction::Pause, at(4_000)).unwrap();
+    e.close_day(date(25)).unwrap();
+
+    let mut fresh = QueueEngine::new(hall(), config);
+    fresh.close_day(date(25)).unwrap();
+    for s in e.services() {
+        fresh.upsert_service(s);
+    }
+    for w in e.windows() {
+        fresh.upsert_window(&Window { hall: hall(), no: w.no, name: String::new(), profile: w.profile }).unwrap();
+    }
+    assert_eq!(fresh, e);
+    // And they go on alike (a skip pin from yesterday must not linger).
+    for engine in [&mut e, &mut fresh] {
+        fill(engine, "a", "k2", 4);
+        call(engine, 1, 10_000);
+        engine.act(1, &CounterAction::Skip, at(11_000)).unwrap();
+    }
+    assert_eq!(fresh, e);
+    assert_eq!(e.queue(&svc("a")), vec![id("k2", 2), id("k2", 1), id("k2", 3), id("k2", 4)]);
 }

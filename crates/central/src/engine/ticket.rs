@@ -77,7 +77,7 @@ pub struct TicketView {
 }
 
 /// The engine's record of one ticket.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct TicketRecord {
     pub(crate) number: TicketNumber,
     pub(crate) service: ServiceCode,
@@ -93,16 +93,7 @@ pub(crate) struct TicketRecord {
 impl TicketRecord {
     pub(crate) fn new(t: NewTicket) -> Self {
         let place = Place::at_issue(&t.key);
-        Self {
-            number: t.number,
-            service: t.service,
-            priority: t.priority,
-            key: t.key,
-            issued_at: t.issued_at,
-            status: TicketStatus::Waiting,
-            skips: 0,
-            place,
-        }
+        Self { number: t.number, service: t.service, priority: t.priority, key: t.key, issued_at: t.issued_at, status: TicketStatus::Waiting, skips: 0, place }
     }
 
     pub(crate) fn class(&self) -> Class {

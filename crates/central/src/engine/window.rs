@@ -15,7 +15,7 @@ pub(crate) struct CurrentCall {
 }
 
 /// The engine's record of one window.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) struct WindowRecord {
     /// Services served, most preferred first.
     pub(crate) profile: Vec<ServiceCode>,

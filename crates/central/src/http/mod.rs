@@ -90,15 +90,39 @@ pub fn router(central: Arc<Central>) -> Router {
 
 /// Serves the API on `listener` until `shutdown` resolves, then closes push streams and waits for
 /// open requests to finish.
+///
+/// While serving, it also closes each hall's business day once central's clock has passed the
+/// rollover (checked every minute), so boards and counters see the queues empty at the rollover
+/// rather than when the first ticket or action of the next day arrives.
 pub async fn serve(listener: tokio::net::TcpListener, central: Arc<Central>, shutdown: impl Future<Output = ()> + Send + 'static) -> std::io::Result<()> {
     let streams = central.clone();
+    let closer = tokio::spawn(close_days_every_minute(central.clone()));
     let app = router(central);
-    axum::serve(listener, app)
+    let served = axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown.await;
             streams.close_streams();
         })
-        .await
+        .await;
+    closer.abort();
+    served
+}
+
+/// Closes ended business days on a timer (see [`Central::close_ended_days`]).
+async fn close_days_every_minute(central: Arc<Central>) {
+    let period = crate::business_day::CLOSE_CHECK_INTERVAL;
+    let mut ticks = tokio::time::interval_at(tokio::time::Instant::now() + period, period);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        let c = central.clone();
+        match tokio::task::spawn_blocking(move || c.close_ended_days()).await {
+            // Each close is logged where it happens.
+            Ok(Ok(_closed)) => {}
+            Ok(Err(e)) => tracing::warn!(error = %e, "cannot close ended business days; will try again in a minute"),
+            Err(e) => tracing::error!(error = %e, "closing ended business days panicked"),
+        }
+    }
 }
 
 /// For the feed and the stream: a caller that names itself in the header may only read its own

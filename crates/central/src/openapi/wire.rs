@@ -530,6 +530,8 @@ pub struct ServiceStats {
     pub no_show: u64,
     /// Still waiting.
     pub waiting: u64,
+    /// Never called: their business day closed first (not no-shows).
+    pub expired: u64,
     /// Issue → first call.
     pub wait: Summary,
     /// Call → finish.

@@ -117,8 +117,13 @@ pub trait StoreRead {
     fn lease_by_request(&self, device: &DeviceId, request_id: u64) -> StoreResult<Option<Lease>>;
     /// The next unleased number of a queue on a day (1 if none leased yet).
     fn next_number(&self, hall: &HallId, service: &ServiceCode, day: NaiveDate) -> StoreResult<u32>;
-    /// The whole engine input log, oldest first.
-    fn engine_log(&self) -> StoreResult<Vec<(HallId, EngineInput)>>;
+    /// Where replay of a hall's engine log starts: the position of its last `CloseDay`, or of its
+    /// first input if it never closed a day; `None` if nothing was logged for the hall.
+    fn engine_log_start(&self, hall: &HallId) -> StoreResult<Option<u64>>;
+    /// A hall's logged engine inputs from position `from` on (inclusive), oldest first.
+    fn engine_log_from(&self, hall: &HallId, from: u64) -> StoreResult<Vec<EngineInput>>;
+    /// Every hall in the catalogue.
+    fn hall_ids(&self) -> StoreResult<Vec<HallId>>;
 }
 
 /// Writes, inside a transaction. Dropping it without [`StoreWrite::commit`] rolls back.
@@ -166,7 +171,7 @@ pub trait StoreWrite: StoreRead {
     fn insert_lease(&mut self, lease: &NewLease) -> StoreResult<u64>;
     /// Appends a change to the feed and returns it with its cursor.
     fn append_change(&mut self, at: DateTime<Utc>, device: Option<&DeviceId>, body: &ChangeBody) -> StoreResult<Change>;
-    /// Appends an engine input to a hall's log.
+    /// Appends an engine input to a hall's log (with its [`EngineInput::kind`]).
     fn log_engine_input(&mut self, hall: &HallId, input: &EngineInput) -> StoreResult<()>;
     /// Commits.
     fn commit(self: Box<Self>) -> StoreResult<()>;

@@ -3,7 +3,7 @@
 //! Never edit a migration that has shipped: add a new one.
 
 /// Migrations; `MIGRATIONS[i]` takes the schema from version `i` to `i + 1`.
-pub(super) const MIGRATIONS: &[&str] = &[V1];
+pub(super) const MIGRATIONS: &[&str] = &[V1, V2];
 
 /// Version 1: everything central stores. Times are RFC 3339 text in UTC with microseconds (so text
 /// order is time order), days `YYYY-MM-DD`, ids in their text forms, structured values JSON.
@@ -181,4 +181,18 @@ CREATE TABLE engine_inputs (
     hall  TEXT NOT NULL,
     input TEXT NOT NULL                -- EngineInput, JSON
 );
+"#;
+
+/// Version 2: business days.
+///
+/// - Tickets and calls may now be in state / outcome `expired` (the day closed while they were
+///   waiting or at a window); both columns are plain text, so only this note changes.
+/// - `engine_inputs` gets its input's `kind`, filled in for existing rows, and two indexes: one to
+///   find a hall's last `close_day`, one to read a hall's log from there. Start-up replays each hall
+///   from its last `close_day` only.
+const V2: &str = r#"
+ALTER TABLE engine_inputs ADD COLUMN kind TEXT;
+UPDATE engine_inputs SET kind = json_extract(input, '$.input');
+CREATE INDEX engine_inputs_hall ON engine_inputs (hall, seq);
+CREATE INDEX engine_inputs_close_day ON engine_inputs (hall, seq) WHERE kind = 'close_day';
 "#;

@@ -543,9 +543,25 @@ impl StoreRead for SqliteTx<'_> {
             .unwrap_or(1))
     }
 
-    fn engine_log(&self) -> StoreResult<Vec<(HallId, EngineInput)>> {
-        let mut st = self.tx.prepare("SELECT hall, input FROM engine_inputs ORDER BY seq")?;
-        collect(st.query_map([], |r| Ok((parsed(r, 0)?, json(r, 1)?)))?)
+    fn engine_log_start(&self, hall: &HallId) -> StoreResult<Option<u64>> {
+        // Both are index look-ups (engine_inputs_close_day, engine_inputs_hall), never a scan.
+        let last_close: Option<i64> =
+            self.tx.prepare_cached("SELECT max(seq) FROM engine_inputs WHERE hall = ?1 AND kind = 'close_day'")?.query_row([hall.as_str()], |r| r.get(0))?;
+        let start = match last_close {
+            Some(seq) => Some(seq),
+            None => self.tx.prepare_cached("SELECT min(seq) FROM engine_inputs WHERE hall = ?1")?.query_row([hall.as_str()], |r| r.get(0))?,
+        };
+        start.map(|seq| u64::try_from(seq).map_err(|_| StoreError::Corrupt(format!("engine log position {seq}")))).transpose()
+    }
+
+    fn engine_log_from(&self, hall: &HallId, from: u64) -> StoreResult<Vec<EngineInput>> {
+        let mut st = self.tx.prepare_cached("SELECT input FROM engine_inputs WHERE hall = ?1 AND seq >= ?2 ORDER BY seq")?;
+        collect(st.query_map(params![hall.as_str(), i64_of(from)?], |r| json(r, 0))?)
+    }
+
+    fn hall_ids(&self) -> StoreResult<Vec<HallId>> {
+        let mut st = self.tx.prepare_cached("SELECT id FROM halls ORDER BY id")?;
+        collect(st.query_map([], |r| parsed(r, 0))?)
     }
 }
 
@@ -789,7 +805,11 @@ impl StoreWrite for SqliteTx<'_> {
     }
 
     fn log_engine_input(&mut self, hall: &HallId, input: &EngineInput) -> StoreResult<()> {
-        self.tx.prepare_cached("INSERT INTO engine_inputs (hall, input) VALUES (?1, ?2)")?.execute(params![hall.as_str(), to_json(input)?])?;
+        self.tx.prepare_cached("INSERT INTO engine_inputs (hall, kind, input) VALUES (?1, ?2, ?3)")?.execute(params![
+            hall.as_str(),
+            input.kind(),
+            to_json(input)?
+        ])?;
         Ok(())
     }
 
@@ -839,6 +859,70 @@ mod tests {
         assert!(matches!(tx.changes_after(0, None, 10), Err(StoreError::Corrupt(_))));
         assert!(matches!(tx.high_water(&DeviceId::new("kiosk-1").unwrap()), Err(StoreError::Corrupt(_))));
         assert!(matches!(tx.catalogue(None), Err(StoreError::Corrupt(_))));
+    }
+
+    fn input(code: &str) -> EngineInput {
+        EngineInput::Service { code: ServiceCode::new(code).unwrap() }
+    }
+
+    fn close(day: u32) -> EngineInput {
+        let at = "2026-11-24T20:00:00Z".parse().unwrap();
+        EngineInput::CloseDay { next_day: NaiveDate::from_ymd_opt(2026, 11, day).unwrap(), at }
+    }
+
+    #[test]
+    fn the_engine_log_is_read_per_hall_from_its_last_closed_day() {
+        let mut store = SqliteStore::open_in_memory().unwrap();
+        let (a, b) = (HallId::new("xuhui").unwrap(), HallId::new("minhang").unwrap());
+        {
+            let mut tx = store.write().unwrap();
+            for (hall, i) in [(&a, input("a")), (&b, input("b")), (&a, close(24)), (&a, input("c")), (&b, input("d")), (&a, close(25)), (&a, input("e"))] {
+                tx.log_engine_input(hall, &i).unwrap();
+            }
+            tx.commit().unwrap();
+        }
+        let tx = store.read().unwrap();
+        let start = tx.engine_log_start(&a).unwrap().unwrap();
+        assert_eq!(tx.engine_log_from(&a, start).unwrap(), vec![close(25), input("e")]);
+        // A hall that never closed a day is read from its first input.
+        let start = tx.engine_log_start(&b).unwrap().unwrap();
+        assert_eq!(tx.engine_log_from(&b, start).unwrap(), vec![input("b"), input("d")]);
+        assert_eq!(tx.engine_log_start(&HallId::new("pudong").unwrap()).unwrap(), None);
+    }
+
+    #[test]
+    fn finding_and_reading_a_hall_s_day_uses_the_indexes() {
+        let store = SqliteStore::open_in_memory().unwrap();
+        let plan = |sql: &str, params: &[&dyn rusqlite::ToSql]| -> String {
+            let mut st = store.conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            st.query_map(params, |r| r.get::<_, String>(3)).unwrap().map(Result::unwrap).collect::<Vec<_>>().join("; ")
+        };
+        let last_close = plan("SELECT max(seq) FROM engine_inputs WHERE hall = ?1 AND kind = 'close_day'", &[&"xuhui"]);
+        assert!(last_close.contains("engine_inputs_close_day"), "{last_close}");
+        let from = plan("SELECT input FROM engine_inputs WHERE hall = ?1 AND seq >= ?2 ORDER BY seq", &[&"xuhui", &1]);
+        assert!(from.contains("engine_inputs_hall") && !from.contains("TEMP B-TREE"), "{from}");
+    }
+
+    #[test]
+    fn upgrading_from_version_1_fills_in_the_kind_of_logged_inputs() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("c.db");
+        {
+            let conn = Connection::open(&path).unwrap();
+            conn.execute_batch(MIGRATIONS[0]).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            for i in [input("a"), input("b")] {
+                conn.execute("INSERT INTO engine_inputs (hall, input) VALUES ('xuhui', ?1)", [serde_json::to_string(&i).unwrap()]).unwrap();
+            }
+        }
+        let mut store = SqliteStore::open(&path).unwrap();
+        assert_eq!(store.schema_version().unwrap(), SCHEMA_VERSION);
+        let kinds: Vec<String> =
+            store.conn.prepare("SELECT kind FROM engine_inputs ORDER BY seq").unwrap().query_map([], |r| r.get(0)).unwrap().map(Result::unwrap).collect();
+        assert_eq!(kinds, ["service", "service"]);
+        let tx = store.read().unwrap();
+        let hall = HallId::new("xuhui").unwrap();
+        assert_eq!(tx.engine_log_from(&hall, tx.engine_log_start(&hall).unwrap().unwrap()).unwrap(), vec![input("a"), input("b")]);
     }
 
     #[test]

@@ -15,8 +15,10 @@ use reqwest::StatusCode;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+/// Today's business day in the example hall (+08:00, rollover 04:00): tickets of any other day
+/// would be stored expired (earlier) or roll the hall forward (later) by the day rules.
 pub fn day() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 24).unwrap()
+    central::business_day(Utc::now(), central::DEFAULT_UTC_OFFSET, central::DEFAULT_ROLLOVER)
 }
 
 pub fn dev(s: &str) -> DeviceId {
@@ -67,8 +69,23 @@ pub fn central_in_memory() -> Arc<Central> {
 }
 
 pub fn ticket_event(device: &str, seq: u64, service: &str, number: TicketNumber, lease_id: Option<u64>, hlc_ms: u64, priority: Priority) -> DeviceEvent {
+    ticket_event_on(day(), Utc::now(), device, seq, service, number, lease_id, hlc_ms, priority)
+}
+
+/// A `ticket_issued` event for business day `business_day`, issued at `at` by the kiosk's clock.
+#[allow(clippy::too_many_arguments)]
+pub fn ticket_event_on(
+    business_day: NaiveDate,
+    at: DateTime<Utc>,
+    device: &str,
+    seq: u64,
+    service: &str,
+    number: TicketNumber,
+    lease_id: Option<u64>,
+    hlc_ms: u64,
+    priority: Priority,
+) -> DeviceEvent {
     let device_id = dev(device);
-    let at = Utc::now();
     DeviceEvent {
         device_id: device_id.clone(),
         device_seq: seq,
@@ -80,7 +97,7 @@ pub fn ticket_event(device: &str, seq: u64, service: &str, number: TicketNumber,
             service: svc(service),
             number,
             priority,
-            business_day: day(),
+            business_day,
             issued_hlc: Hlc::new(hlc_ms, 0),
             issued_at: at,
             lease_id,

@@ -34,7 +34,15 @@ pub struct Visit {
 }
 
 /// Draws a day of visits between `open` and `close`.
-pub fn plan_day(rng: &mut ChaCha8Rng, open: DateTime<Utc>, close: DateTime<Utc>, expected: u32, kiosks: usize, services: &[ServiceCode], appointments: &[(String, ServiceCode)]) -> Vec<Visit> {
+pub fn plan_day(
+    rng: &mut ChaCha8Rng,
+    open: DateTime<Utc>,
+    close: DateTime<Utc>,
+    expected: u32,
+    kiosks: usize,
+    services: &[ServiceCode],
+    appointments: &[(String, ServiceCode)],
+) -> Vec<Visit> {
     let span = (close - open).num_seconds().max(60) as f64;
     let weights = [0.40, 0.25, 0.22, 0.13];
     let mut visits = Vec::with_capacity(expected as usize);
@@ -61,7 +69,13 @@ pub fn plan_day(rng: &mut ChaCha8Rng, open: DateTime<Utc>, close: DateTime<Utc>,
         }
         let service = services[idx.min(services.len() - 1)].clone();
         let p: f64 = rng.random();
-        let priority = if p < 0.09 { Priority::Elderly } else if p < 0.11 { Priority::Disabled } else { Priority::Normal };
+        let priority = if p < 0.09 {
+            Priority::Elderly
+        } else if p < 0.11 {
+            Priority::Disabled
+        } else {
+            Priority::Normal
+        };
         visits.push(visit(rng, arrives, kiosks, service, priority, None, services));
     }
     // Booked citizens come shortly before their slot; the demo books slots across the day.
@@ -74,14 +88,25 @@ pub fn plan_day(rng: &mut ChaCha8Rng, open: DateTime<Utc>, close: DateTime<Utc>,
     visits
 }
 
-fn visit(rng: &mut ChaCha8Rng, arrives: DateTime<Utc>, kiosks: usize, service: ServiceCode, priority: Priority, appointment: Option<String>, services: &[ServiceCode]) -> Visit {
+fn visit(
+    rng: &mut ChaCha8Rng,
+    arrives: DateTime<Utc>,
+    kiosks: usize,
+    service: ServiceCode,
+    priority: Priority,
+    appointment: Option<String>,
+    services: &[ServiceCode],
+) -> Visit {
     let m: f64 = rng.random();
-    let missed_calls = if m < 0.04 { 2 } else if m < 0.08 { 1 } else { 0 };
-    let transfer_to = if rng.random::<f64>() < 0.05 {
-        services.iter().filter(|s| **s != service).collect::<Vec<_>>().choose(rng).map(|s| (*s).clone())
+    let missed_calls = if m < 0.04 {
+        2
+    } else if m < 0.08 {
+        1
     } else {
-        None
+        0
     };
+    let transfer_to =
+        if rng.random::<f64>() < 0.05 { services.iter().filter(|s| **s != service).collect::<Vec<_>>().choose(rng).map(|s| (*s).clone()) } else { None };
     let r: f64 = rng.random();
     let rating = if rng.random::<f64>() < 0.7 {
         Some(if r < 0.62 {

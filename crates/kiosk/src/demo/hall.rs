@@ -45,19 +45,9 @@ pub struct DemoCentral {
     task: Option<tokio::task::JoinHandle<std::io::Result<()>>>,
 }
 
-/// Adapts the demo's clock to central's.
-#[derive(Debug)]
-struct CentralClock(SharedClock);
-
-impl central::Clock for CentralClock {
-    fn now(&self) -> DateTime<Utc> {
-        self.0.now()
-    }
-}
-
 /// Starts central on a loopback port with `catalogue`, on `clock`.
 pub async fn central_on(dir: &Path, clock: SharedClock, catalogue: &Catalogue) -> Result<DemoCentral> {
-    let config = central::CentralConfig { clock: Arc::new(CentralClock(clock)), ..Default::default() };
+    let config = central::CentralConfig { clock, ..Default::default() };
     let central = central::Central::open(&dir.join("central.db"), config).context("opening central's database")?;
     central.load_catalogue(catalogue).context("loading the demo catalogue into central")?;
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.context("binding central to loopback")?;

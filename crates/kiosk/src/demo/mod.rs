@@ -127,9 +127,18 @@ impl SimDevice {
 enum Desk {
     Idle,
     /// Called a citizen who has not come yet.
-    Waiting { ticket: TicketId, since: DateTime<Utc>, recalled: bool },
-    Serving { ticket: TicketId, until: DateTime<Utc> },
-    Paused { until: DateTime<Utc> },
+    Waiting {
+        ticket: TicketId,
+        since: DateTime<Utc>,
+        recalled: bool,
+    },
+    Serving {
+        ticket: TicketId,
+        until: DateTime<Utc>,
+    },
+    Paused {
+        until: DateTime<Utc>,
+    },
 }
 
 /// Runs the demo.
@@ -162,10 +171,24 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         .collect();
     let mut devices = Vec::new();
     for i in 1..=args.kiosks {
-        devices.push(Device { id: DeviceId::new(format!("kiosk-{i}"))?, hall: hall.clone(), role: DeviceRole::Kiosk, window: None, device_no: 0, revoked: false });
+        devices.push(Device {
+            id: DeviceId::new(format!("kiosk-{i}"))?,
+            hall: hall.clone(),
+            role: DeviceRole::Kiosk,
+            window: None,
+            device_no: 0,
+            revoked: false,
+        });
     }
     for i in 1..=args.counters {
-        devices.push(Device { id: DeviceId::new(format!("counter-{i}"))?, hall: hall.clone(), role: DeviceRole::Counter, window: Some(i as u16), device_no: 0, revoked: false });
+        devices.push(Device {
+            id: DeviceId::new(format!("counter-{i}"))?,
+            hall: hall.clone(),
+            role: DeviceRole::Counter,
+            window: Some(i as u16),
+            device_no: 0,
+            revoked: false,
+        });
     }
     devices.push(Device { id: DeviceId::new("board-1")?, hall: hall.clone(), role: DeviceRole::Board, window: None, device_no: 0, revoked: false });
     catalogue.devices = devices;
@@ -173,11 +196,8 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     // The business day: today in the hall's time zone (+08:00), 09:00 to 09:00 + hours.
     let offset = chrono::FixedOffset::east_opt(8 * 3600).context("offset")?;
     let today = Utc::now().with_timezone(&offset).date_naive();
-    let open = offset
-        .from_local_datetime(&today.and_time(NaiveTime::from_hms_opt(9, 0, 0).context("time")?))
-        .single()
-        .context("opening time")?
-        .with_timezone(&Utc);
+    let open =
+        offset.from_local_datetime(&today.and_time(NaiveTime::from_hms_opt(9, 0, 0).context("time")?)).single().context("opening time")?.with_timezone(&Utc);
     let close = open + Duration::seconds((args.hours.clamp(0.5, 14.0) * 3600.0) as i64);
     let sim = SimClock::new(open - Duration::minutes(30));
     let clock: SharedClock = sim.clone();
@@ -374,8 +394,8 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     Ok(())
 }
 
-mod summary;
 mod hall;
+mod summary;
 
 use hall::{BoardView, Tally, book_appointments, central_on, local, tempdir};
 

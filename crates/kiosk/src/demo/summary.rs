@@ -10,8 +10,8 @@ use hall_protocol::stats::Summary;
 use hall_protocol::{EvaluationLevel, HallId, TicketId};
 use serde_json::json;
 
-use super::hall::{DemoCentral, Tally};
 use super::SimDevice;
+use super::hall::{DemoCentral, Tally};
 
 /// The report.
 pub struct Report {
@@ -34,7 +34,15 @@ fn p90(s: &Summary) -> String {
     if s.count == 0 { "-".into() } else { format!("{:.1}", s.p90_s / 60.0) }
 }
 
-pub(super) fn build(central: &DemoCentral, hall: &HallId, day: NaiveDate, kiosks: &[SimDevice], offline: &[TicketId], tally: &Tally, board_calls: u64) -> Result<Report> {
+pub(super) fn build(
+    central: &DemoCentral,
+    hall: &HallId,
+    day: NaiveDate,
+    kiosks: &[SimDevice],
+    offline: &[TicketId],
+    tally: &Tally,
+    board_calls: u64,
+) -> Result<Report> {
     let stats = central.stats(hall, day)?;
     let tickets = central.tickets(hall, day)?;
     let names = central.service_names(hall)?;
@@ -44,11 +52,28 @@ pub(super) fn build(central: &DemoCentral, hall: &HallId, day: NaiveDate, kiosks
     writeln!(t, "  {} {:>6} {:>6} {:>7} {:>9} {:>8} {:>12}", pad("service", 28), "issued", "served", "no-show", "mean wait", "p90 wait", "mean service")?;
     for s in &stats.services {
         let name = names.get(&s.service).cloned().unwrap_or_else(|| s.service.to_string());
-        writeln!(t, "  {} {:>6} {:>6} {:>7} {:>9} {:>8} {:>12}", pad(&format!("{} {}", s.service, name), 28), s.issued, s.served, s.no_show, minutes(&s.wait), p90(&s.wait), minutes(&s.service_time))?;
+        writeln!(
+            t,
+            "  {} {:>6} {:>6} {:>7} {:>9} {:>8} {:>12}",
+            pad(&format!("{} {}", s.service, name), 28),
+            s.issued,
+            s.served,
+            s.no_show,
+            minutes(&s.wait),
+            p90(&s.wait),
+            minutes(&s.service_time)
+        )?;
     }
     writeln!(t, "\nServed per window")?;
     for w in &stats.windows {
-        writeln!(t, "  window {:<3} served {:>4}   mean wait {:>5} min   mean service {:>5} min", w.window, w.served, minutes(&w.wait), minutes(&w.service_time))?;
+        writeln!(
+            t,
+            "  window {:<3} served {:>4}   mean wait {:>5} min   mean service {:>5} min",
+            w.window,
+            w.served,
+            minutes(&w.wait),
+            minutes(&w.service_time)
+        )?;
     }
     let levels: Vec<String> = EvaluationLevel::ALL.iter().map(|l| format!("{} {}", l.label_zh(), stats.evaluations[l.score() as usize - 1])).collect();
     writeln!(t, "\nEvaluations (好差评): {}", levels.join(", "))?;
@@ -78,11 +103,19 @@ pub(super) fn build(central: &DemoCentral, hall: &HallId, day: NaiveDate, kiosks
         offline_synced
     )?;
     let checks = [
-        ("every issued ticket reached central exactly once", tickets.len() as u64 == tally.issued, format!("{} issued, {} at central", tally.issued, tickets.len())),
+        (
+            "every issued ticket reached central exactly once",
+            tickets.len() as u64 == tally.issued,
+            format!("{} issued, {} at central", tally.issued, tickets.len()),
+        ),
         ("no number issued twice in a queue", duplicates == 0, format!("{duplicates} duplicated numbers")),
         ("every offline ticket synced", offline_synced == offline.len(), format!("{offline_synced}/{}", offline.len())),
         ("kiosk outboxes empty after closing", outbox_left == 0, format!("{outbox_left} events left")),
-        ("the board saw every call and recall", board_calls == tally.calls + tally.recalls, format!("board {board_calls}, counters {}", tally.calls + tally.recalls)),
+        (
+            "the board saw every call and recall",
+            board_calls == tally.calls + tally.recalls,
+            format!("board {board_calls}, counters {}", tally.calls + tally.recalls),
+        ),
     ];
     writeln!(t, "\nChecks")?;
     let mut ok = true;
