@@ -7,8 +7,6 @@ use hall_protocol::{DeviceId, EvaluationLevel, HallId, Hlc, Priority, ServiceCod
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
-use crate::openapi::wire;
-
 /// Where a stored ticket is now.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]
@@ -71,12 +69,12 @@ pub struct Ticket {
     #[schema(value_type = String, example = "A012")]
     pub number: TicketNumber,
     /// Priority class.
-    #[schema(value_type = wire::Priority)]
+    #[schema(value_type = hall_protocol::Priority)]
     pub priority: Priority,
     /// Business day.
     pub business_day: NaiveDate,
     /// Issue order timestamp.
-    #[schema(value_type = wire::Hlc)]
+    #[schema(value_type = hall_protocol::Hlc)]
     pub issued_hlc: Hlc,
     /// Wall time of issue (the kiosk's clock).
     pub issued_at: DateTime<Utc>,
@@ -136,6 +134,7 @@ pub struct Call {
     #[schema(value_type = String)]
     pub hall: HallId,
     /// Window.
+    #[schema(value_type = u16)]
     pub window: WindowNo,
     /// Ticket.
     #[schema(value_type = String)]
@@ -177,9 +176,10 @@ pub struct Evaluation {
     pub business_day: NaiveDate,
     /// The window that served the ticket last, if it was called.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<u16>)]
     pub window: Option<WindowNo>,
     /// Level.
-    #[schema(value_type = wire::EvaluationLevel)]
+    #[schema(value_type = hall_protocol::EvaluationLevel)]
     pub level: EvaluationLevel,
     /// Comment.
     #[serde(default, skip_serializing_if = "String::is_empty")]
@@ -201,7 +201,7 @@ pub struct WaitingTicket {
     #[schema(value_type = String)]
     pub number: TicketNumber,
     /// Priority class.
-    #[schema(value_type = wire::Priority)]
+    #[schema(value_type = hall_protocol::Priority)]
     pub priority: Priority,
 }
 
@@ -219,9 +219,10 @@ pub struct ServiceQueue {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct WindowSnapshot {
     /// Window number.
+    #[schema(value_type = u16)]
     pub window: WindowNo,
     /// State as boards show it.
-    #[schema(value_type = wire::WindowStatus)]
+    #[schema(value_type = hall_protocol::feed::WindowStatus)]
     pub state: WindowStatus,
     /// The ticket called there and not yet finished.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -40,6 +40,7 @@ pub mod paths {
 }
 
 /// `GET /v1/health` answer.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Health {
     /// Always `"ok"` when answered.
@@ -53,6 +54,7 @@ pub struct Health {
 }
 
 /// A batch of outbox events from one device, in sequence order.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushBatch {
     /// Sender; every event must carry the same id.
@@ -63,6 +65,7 @@ pub struct PushBatch {
 }
 
 /// Central's answer to a [`PushBatch`].
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushAck {
     /// Highest `device_seq` central has applied for this device; the device may delete outbox rows
@@ -75,6 +78,7 @@ pub struct PushAck {
 }
 
 /// The outcome of one event in a batch.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EventResult {
     /// The event.
@@ -87,6 +91,7 @@ pub struct EventResult {
 }
 
 /// A kiosk asks for a block of ticket numbers for one queue and business day.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LeaseRequest {
     /// Asking kiosk.
@@ -99,6 +104,7 @@ pub struct LeaseRequest {
     /// Queue.
     pub service: ServiceCode,
     /// Business day.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub business_day: BusinessDay,
     /// Numbers wanted; central may grant fewer.
     pub size: u32,
@@ -106,6 +112,7 @@ pub struct LeaseRequest {
 
 /// A block of ticket numbers leased to one kiosk: `start..=end` of one queue on one business day.
 /// No other device is ever given a number in it.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Lease {
     /// Central's id for it.
@@ -117,6 +124,7 @@ pub struct Lease {
     /// Queue.
     pub service: ServiceCode,
     /// Day.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub business_day: BusinessDay,
     /// First number.
     pub start: u32,
@@ -136,6 +144,7 @@ impl Lease {
 }
 
 /// The error body of every 4xx and 5xx answer.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApiError {
     /// Stable machine-readable code, e.g. `unknown_device`, `sequence_gap`, `body_too_large`.

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{DeviceId, HallId, ServiceCode, TicketId, WindowNo};
 
 /// A service hall.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Hall {
     /// Id, e.g. `xuhui`.
@@ -16,6 +17,7 @@ pub struct Hall {
 }
 
 /// A service category citizens queue for, e.g. 户籍办理 with prefix `A`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Service {
     /// The hall it belongs to.
@@ -25,6 +27,7 @@ pub struct Service {
     /// Display name.
     pub name: String,
     /// Printed prefix letter `A`–`Z`, unique in the hall.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, min_length = 1, max_length = 1))]
     pub prefix: char,
     /// Materials a citizen should bring, shown on the kiosk.
     #[serde(default)]
@@ -39,11 +42,13 @@ fn yes() -> bool {
 }
 
 /// A counter window and its service profile.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Window {
     /// The hall it stands in.
     pub hall: HallId,
     /// Its number in the hall.
+    #[cfg_attr(feature = "openapi", schema(value_type = u16))]
     pub no: WindowNo,
     /// Display name, e.g. "3号窗口".
     pub name: String,
@@ -53,6 +58,7 @@ pub struct Window {
 }
 
 /// What a device does in the hall.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -77,6 +83,7 @@ impl DeviceRole {
 }
 
 /// A registered device.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Device {
     /// Id, e.g. `kiosk-1`.
@@ -87,6 +94,7 @@ pub struct Device {
     pub role: DeviceRole,
     /// For counters, the window they serve.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<u16>))]
     pub window: Option<WindowNo>,
     /// Small number unique within central, used in offline fallback ticket numbers (`A-3-017`).
     /// Assigned by central when the device is registered.
@@ -98,6 +106,7 @@ pub struct Device {
 }
 
 /// Why a ticket is called ahead of ordinary tickets of its service.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Default, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -143,6 +152,7 @@ impl std::str::FromStr for Priority {
 }
 
 /// 好差评: the five levels of the national service evaluation scheme.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum EvaluationLevel {
@@ -191,6 +201,7 @@ impl EvaluationLevel {
 
 /// A booked appointment (预约). The citizen's ID number is never stored in clear: only a masked form
 /// for display and a keyed digest for look-ups.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Appointment {
     /// Booking code the citizen shows or types, e.g. `YY20261124-0007`.
@@ -213,6 +224,7 @@ pub struct Appointment {
 }
 
 /// One step in an application's history.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ApplicationStatus {
     /// When it happened.
@@ -225,6 +237,7 @@ pub struct ApplicationStatus {
 }
 
 /// An application (办件) and its progress, for 办件查询.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Application {
     /// Application number, e.g. `SH2026112400017`.
@@ -245,6 +258,7 @@ pub struct Application {
 
 /// Everything a hall's devices need to know to operate, as loaded into central from a TOML file
 /// (`central serve --catalogue`) or changed through the admin API.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Catalogue {
     /// Halls.

@@ -12,6 +12,7 @@ use crate::ids::{BusinessDay, DeviceId, HallId, ServiceCode, TicketId, WindowNo}
 use crate::number::TicketNumber;
 
 /// One outbox event.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceEvent {
     /// The device that wrote it.
@@ -28,6 +29,7 @@ pub struct DeviceEvent {
 }
 
 /// What a device event says happened. Serialised as `{"kind": "...", "payload": {...}}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind", content = "payload", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -57,6 +59,7 @@ pub enum EventBody {
         /// Hall.
         hall: HallId,
         /// Window.
+        #[cfg_attr(feature = "openapi", schema(value_type = u16))]
         window: WindowNo,
         /// The action.
         action: CounterAction,
@@ -76,6 +79,7 @@ impl EventBody {
 }
 
 /// A ticket as issued by a kiosk.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct TicketIssued {
     /// Identity: issuing device and the seq of this event.
@@ -89,6 +93,7 @@ pub struct TicketIssued {
     /// Priority class.
     pub priority: Priority,
     /// Business day the number belongs to.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub business_day: BusinessDay,
     /// Issue order key's timestamp (the ticket's place in the queue).
     pub issued_hlc: Hlc,
@@ -100,6 +105,7 @@ pub struct TicketIssued {
 }
 
 /// What counter staff can do at a window. Rules are in docs/queue-rules.md.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -124,6 +130,7 @@ pub enum CounterAction {
 }
 
 /// Central's answer to one event. Replaying an event returns the outcome stored the first time.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -139,6 +146,7 @@ pub enum EventOutcome {
         /// Its service.
         service: ServiceCode,
         /// The window.
+        #[cfg_attr(feature = "openapi", schema(value_type = u16))]
         window: WindowNo,
     },
     /// Nobody is waiting for any service in the window's profile.

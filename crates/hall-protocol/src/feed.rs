@@ -13,6 +13,7 @@ use crate::ids::{DeviceId, HallId, ServiceCode, TicketId, WindowNo};
 use crate::number::TicketNumber;
 
 /// One change, with its position in the feed.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     /// Position in the feed; strictly increasing, starting at 1.
@@ -28,6 +29,7 @@ pub struct Change {
 }
 
 /// What changed. Serialised as `{"type": "...", "data": {...}}`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "type", content = "data", rename_all = "snake_case")]
 #[non_exhaustive]
@@ -58,6 +60,7 @@ pub enum ChangeBody {
         /// Hall.
         hall: HallId,
         /// Window.
+        #[cfg_attr(feature = "openapi", schema(value_type = u16))]
         window: WindowNo,
         /// New state.
         state: WindowStatus,
@@ -68,11 +71,13 @@ pub enum ChangeBody {
 }
 
 /// A call, as the board shows and announces it: "请 A012 号到 3 号窗口办理".
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CallInfo {
     /// Hall.
     pub hall: HallId,
     /// Window called to.
+    #[cfg_attr(feature = "openapi", schema(value_type = u16))]
     pub window: WindowNo,
     /// Ticket called.
     pub ticket_id: TicketId,
@@ -87,6 +92,7 @@ pub struct CallInfo {
 }
 
 /// A window's state.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 #[non_exhaustive]
@@ -100,6 +106,7 @@ pub enum WindowStatus {
 }
 
 /// One page of the feed.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FeedPage {
     /// Changes after the requested cursor, oldest first.

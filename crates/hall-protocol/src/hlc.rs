@@ -14,6 +14,7 @@ use crate::ids::DeviceId;
 
 /// An HLC timestamp: milliseconds since the Unix epoch plus a logical counter for events within the
 /// same millisecond. Ordered by `(wall_ms, logical)`.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Default, Serialize, Deserialize)]
 pub struct Hlc {
     /// Physical part: milliseconds since 1970-01-01T00:00:00Z.
@@ -85,6 +86,7 @@ impl HlcClock {
 
 /// The order in which tickets are called: issue time first, then the issuing device. Two tickets never
 /// share a key, because one device's HLC never repeats.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub struct IssueKey {
     /// When the ticket was issued.

@@ -44,6 +44,27 @@ fn check_slug(what: &'static str, s: &str, max: usize) -> Result<(), IdError> {
     Ok(())
 }
 
+/// Describes a type that travels as a string in the OpenAPI document (ids and ticket numbers are
+/// validated newtypes in Rust but plain strings on the wire).
+#[cfg(feature = "openapi")]
+macro_rules! string_schema {
+    ($name:ty, $description:expr, $pattern:expr, $example:expr) => {
+        impl utoipa::PartialSchema for $name {
+            fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+                utoipa::openapi::ObjectBuilder::new()
+                    .schema_type(utoipa::openapi::schema::Type::String)
+                    .description(Some($description))
+                    .pattern(Some($pattern))
+                    .examples([serde_json::json!($example)])
+                    .into()
+            }
+        }
+        impl utoipa::ToSchema for $name {}
+    };
+}
+#[cfg(feature = "openapi")]
+pub(crate) use string_schema;
+
 macro_rules! slug_id {
     ($(#[$doc:meta])* $name:ident, $what:literal, $max:literal) => {
         $(#[$doc])*
@@ -148,6 +169,15 @@ impl From<TicketId> for String {
         t.to_string()
     }
 }
+
+#[cfg(feature = "openapi")]
+string_schema!(DeviceId, "Device id, e.g. kiosk-1", "^[a-z0-9_-]{1,64}$", "kiosk-1");
+#[cfg(feature = "openapi")]
+string_schema!(HallId, "Hall id, e.g. xuhui", "^[a-z0-9_-]{1,64}$", "xuhui");
+#[cfg(feature = "openapi")]
+string_schema!(ServiceCode, "Service code, e.g. household", "^[a-z0-9_-]{1,32}$", "household");
+#[cfg(feature = "openapi")]
+string_schema!(TicketId, "Ticket identity DEVICE/SEQ", "^[a-z0-9_-]{1,64}/[0-9]+$", "kiosk-1/42");
 
 /// A business day: the date a hall's day belongs to. A hall's day rolls over at a configured local
 /// time (e.g. 04:00), so a ticket issued at 01:00 may still belong to the previous business day.

@@ -9,6 +9,9 @@
 //! on it, and neither depends on the other's internals. Everything here serialises with serde to the
 //! JSON that travels over HTTP; changing a serialised shape is a protocol change and needs a version
 //! bump of [`api::PROTOCOL_VERSION`].
+//!
+//! Feature `openapi` derives `utoipa` schemas for every wire type, so central's `/openapi.json`
+//! describes the very types that travel (devices build without it).
 #![warn(missing_docs)]
 
 pub mod api;

@@ -40,6 +40,9 @@ pub enum TicketNumber {
     },
 }
 
+#[cfg(feature = "openapi")]
+crate::ids::string_schema!(TicketNumber, "Printed ticket number: A012 (leased) or A-3-017 (offline fallback)", "^[A-Z]([0-9]{3,}|-[0-9]+-[0-9]{3,})$", "A012");
+
 impl TicketNumber {
     /// The prefix letter.
     pub fn prefix(&self) -> char {

@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::ids::{BusinessDay, HallId, ServiceCode, WindowNo};
 
 /// Summary of a set of durations, in seconds.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, Copy, PartialEq, Default, Serialize, Deserialize)]
 pub struct Summary {
     /// How many durations.
@@ -38,6 +39,7 @@ impl Summary {
 }
 
 /// One service's day.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ServiceStats {
     /// Service.
@@ -61,9 +63,11 @@ pub struct ServiceStats {
 }
 
 /// One window's day.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct WindowStats {
     /// Window.
+    #[cfg_attr(feature = "openapi", schema(value_type = u16))]
     pub window: WindowNo,
     /// Tickets finished there.
     pub served: u64,
@@ -74,17 +78,20 @@ pub struct WindowStats {
 }
 
 /// A hall's business day.
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct DayStats {
     /// Hall.
     pub hall: HallId,
     /// Day.
+    #[cfg_attr(feature = "openapi", schema(value_type = String, format = Date))]
     pub day: BusinessDay,
     /// Per service.
     pub services: Vec<ServiceStats>,
     /// Per window.
     pub windows: Vec<WindowStats>,
     /// Evaluations per level, index 0 = level 1 (非常不满意) … index 4 = level 5 (非常满意).
+    #[cfg_attr(feature = "openapi", schema(value_type = Vec<u64>, min_items = 5, max_items = 5))]
     pub evaluations: [u64; 5],
 }
 

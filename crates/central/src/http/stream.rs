@@ -115,8 +115,8 @@ fn event_of(c: &Change) -> Event {
 #[utoipa::path(get, path = "/v1/stream", tag = "devices", params(StreamQuery,
         ("last-event-id" = Option<String>, Header, description = "Standard SSE reconnection cursor, used when `after` is absent")),
     responses(
-        (status = 200, description = "text/event-stream; each event's id is the change's cursor and its data a Change", content_type = "text/event-stream", body = crate::openapi::wire::Change),
-        (status = 403, body = crate::openapi::wire::ApiError),
+        (status = 200, description = "text/event-stream; each event's id is the change's cursor and its data a Change", content_type = "text/event-stream", body = hall_protocol::Change),
+        (status = 403, body = hall_protocol::api::ApiError),
     ))]
 pub(crate) async fn stream(
     State(central): State<Arc<Central>>,

@@ -1,7 +1,6 @@
 //! The OpenAPI 3 document served at `/openapi.json`, generated with utoipa from the handlers'
-//! `#[utoipa::path]` attributes and the schemas in [`wire`] and [`crate::records`].
-
-pub mod wire;
+//! `#[utoipa::path]` attributes, the schemas `hall-protocol` derives with its `openapi` feature, and
+//! [`crate::records`].
 
 use utoipa::OpenApi;
 
