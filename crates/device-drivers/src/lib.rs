@@ -11,10 +11,21 @@
 //!   LED panels on RS-485; the voice announcer; GPIO buttons and lamps — the output-devices issue.
 //! - `Camera`: V4L2 (`nokhwa`) and a file-sequence source — the face issue.
 //!
-//! It must not know about the store, the UI or the citizen flows. Nothing is implemented yet; the
-//! shared error classification every driver will map to is below, so generic code (health reports,
-//! retries) can be written against it now.
+//! It must not know about the store, the UI or the citizen flows.
+//!
+//! Built so far, all sans-IO (bytes in, values out; transports come next):
+//! - [`idcard`]: the GA/T 467 SAM frame codec (incremental decoder that resynchronises on the
+//!   preamble), SW3 statuses, and decoding of all four card layouts with GB 11643 checks;
+//! - [`escpos`]: the ticket document model rendered to ESC/POS (GB18030, visible replacement of what
+//!   the printer cannot print, wrapping by display width), `DLE EOT` status decoding, and an
+//!   incremental ESC/POS parser with a replay to a laid-out text dump, for the printer simulator.
+//!
+//! Every driver error maps to the shared [`ErrorKind`] below, so generic code (health reports,
+//! retries) can branch on it.
 #![warn(missing_docs)]
+
+pub mod escpos;
+pub mod idcard;
 
 /// The class of a peripheral failure, in the manner of embedded-hal's `ErrorKind`: drivers keep rich
 /// errors of their own and map them to a kind, on which generic code (health, retry) branches.

@@ -1,0 +1,58 @@
+//! # ID-card readers (GA/T 467 SAM protocol)
+//!
+//! Citizens authenticate at a kiosk with their second-generation card. Readers carry a SAM
+//! (security module) that talks to the card; the host talks to the SAM in the frames of GA/T 467,
+//! over serial or USB. This module is the driver layer's protocol core for those readers, and it
+//! is **sans-IO**: it turns commands into bytes and bytes into responses and cards, and never
+//! touches a port, a clock or a thread. The reader session (find → select → read, polling,
+//! recovery) and the serial (`serial2`) and USB (`rusb`) transports come on top of it later, as
+//! does the simulator, which answers with the same codec.
+//!
+//! - [`frame`]: framing (`AA AA AA 96 69 | LEN | body | CHK`), [`Command`]s, [`Response`]s and
+//!   the incremental [`FrameDecoder`], which takes bytes in any chunking, skips garbage and
+//!   resynchronises on the preamble after a bad frame.
+//! - [`status`]: the SW3 byte as a [`Status`] with its meaning and a [`StatusClass`]; "no card"
+//!   is [`StatusClass::NoCard`], the reader's normal idle answer, not an error.
+//! - [`read`]: the blocks of a read response ([`CardRead`]), the appended address and the
+//!   [`CardSerial`].
+//! - [`card`]: the 256-byte text block as a [`Card`] of one of four types (resident ID card,
+//!   Hong Kong/Macau/Taiwan residence permit, foreign permanent resident card 2017 and 2023),
+//!   with its [`Validity`] on a given day.
+//! - [`codes`]: [`Sex`] (GB/T 2261.1) and [`Ethnicity`] (GB/T 3304).
+//! - [`id_number`]: [`IdNumber`], checked with GB 11643 (ISO 7064 MOD 11-2).
+//!
+//! The photo is kept as the card's 1024 bytes of WLT ([`WltPhoto`]); decoding it needs a vendor
+//! library and is not done here.
+//!
+//! Personal data does not leak through formatting: `Debug` and `Display` of [`IdNumber`] show
+//! only its first 6 and last 4 characters, `Debug` of [`Card`] masks the address the same way and
+//! names to their first character, and photos, fingerprints and response data print as sizes.
+//!
+//! ```
+//! use device_drivers::idcard::{Command, FrameDecoder, Status};
+//!
+//! assert_eq!(Command::FindCard.encode(), [0xAA, 0xAA, 0xAA, 0x96, 0x69, 0x00, 0x03, 0x20, 0x01, 0x22]);
+//! let mut decoder = FrameDecoder::new();
+//! decoder.push(&[0x00, 0xAA, 0xAA, 0xAA, 0x96, 0x69, 0x00]); // garbage, then half a frame
+//! assert!(decoder.next_response().is_none());
+//! decoder.push(&[0x04, 0x00, 0x00, 0x80, 0x84]);
+//! let response = decoder.next_response().unwrap().unwrap();
+//! assert_eq!(response.status, Status::NoCard);
+//! ```
+
+pub mod card;
+pub mod codes;
+pub mod frame;
+pub mod id_number;
+pub mod read;
+pub mod status;
+
+#[cfg(test)]
+mod tests;
+
+pub use card::{Card, CardDetails, CardError, CardType, TextEncodeError, ValidUntil, Validity, WltPhoto};
+pub use codes::{Ethnicity, Sex};
+pub use frame::{Command, Frame, FrameDecoder, FrameError, Response};
+pub use id_number::{IdNumber, IdNumberError, IdScheme, gb11643_check_char};
+pub use read::{CardRead, CardSerial, decode_appended_address};
+pub use status::{Status, StatusClass};
