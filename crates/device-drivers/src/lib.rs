@@ -13,12 +13,16 @@
 //!
 //! It must not know about the store, the UI or the citizen flows.
 //!
-//! Built so far, all sans-IO (bytes in, values out; transports come next):
+//! Built so far (sans-IO cores, blocking drivers with timeouts at the edges):
 //! - [`idcard`]: the GA/T 467 SAM frame codec (incremental decoder that resynchronises on the
-//!   preamble), SW3 statuses, and decoding of all four card layouts with GB 11643 checks;
+//!   preamble), SW3 statuses, decoding of all four card layouts with GB 11643 checks, the
+//!   `CardReader` session over a serial transport with polling, and a simulator on a pty;
 //! - [`escpos`]: the ticket document model rendered to ESC/POS (GB18030, visible replacement of what
-//!   the printer cannot print, wrapping by display width), `DLE EOT` status decoding, and an
-//!   incremental ESC/POS parser with a replay to a laid-out text dump, for the printer simulator.
+//!   the printer cannot print, wrapping by display width), `DLE EOT` status decoding, an incremental
+//!   parser with a replay to a laid-out text dump, the `TicketPrinter` driver over TCP 9100 or
+//!   serial, and a printer simulator on TCP or a pty.
+//!
+//! USB transports (`rusb`, vendored) come next; each is one more `Transport` implementation.
 //!
 //! Every driver error maps to the shared [`ErrorKind`] below, so generic code (health reports,
 //! retries) can branch on it.

@@ -10,6 +10,7 @@
 //! - [`counter`]: counter actions;
 //! - [`agent`] and [`client`]: the sync agent and its HTTP client; [`backoff`]: its retry policy;
 //! - [`demo`]: a whole simulated hall in one process;
+//! - [`peripherals`]: `kiosk sim ...` and `kiosk doctor ...` for technicians;
 //! - [`clock`]: injected time.
 #![warn(missing_docs)]
 
@@ -21,3 +22,4 @@ pub mod config;
 pub mod counter;
 pub mod demo;
 pub mod desk;
+pub mod peripherals;

@@ -13,7 +13,7 @@ use kiosk::agent::{Progress, SyncAgent};
 use kiosk::client::CentralClient;
 use kiosk::clock::{SharedClock, system_clock};
 use kiosk::config::Config;
-use kiosk::{counter, demo, desk};
+use kiosk::{counter, demo, desk, peripherals};
 use offline_store::Store;
 
 /// Exit code when central could not be reached and the work stayed queued.
@@ -30,7 +30,7 @@ issues tickets), `board` (hall display that shows and announces calls) and `coun
 terminal that calls tickets). Every device keeps a local SQLite store and keeps working when central \
 is unreachable; its sync agent catches up when the link returns.\n\n\
 Start here: `kiosk demo` runs a whole simulated hall on this machine, no hardware needed.",
-    after_help = "Examples:\n  kiosk demo --seed 7\n  kiosk ticket --config examples/kiosk.toml --service household\n  kiosk counter --config examples/counter.toml call\n  kiosk status --config examples/kiosk.toml --json\n\nConfig format: docs/config.md. Logs go to stderr; set RUST_LOG=debug for more."
+    after_help = "Examples:\n  kiosk demo --seed 7\n  kiosk ticket --config examples/kiosk.toml --service household\n  kiosk counter --config examples/counter.toml call\n  kiosk status --config examples/kiosk.toml --json\n  kiosk sim printer --tcp 127.0.0.1:9100 &  kiosk doctor printer --tcp 127.0.0.1:9100 --test-ticket\n\nConfig format: docs/config.md. Logs go to stderr; set RUST_LOG=debug for more."
 )]
 struct Cli {
     #[command(subcommand)]
@@ -94,6 +94,16 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Run a peripheral simulator that speaks the device's real bytes (for tests and training).
+    Sim {
+        #[command(subcommand)]
+        device: SimCmd,
+    },
+    /// Check a peripheral through the production driver and say in words what is wrong.
+    Doctor {
+        #[command(subcommand)]
+        device: DoctorCmd,
+    },
     /// Counter actions at this device's window.
     Counter {
         /// Device config file (TOML).
@@ -102,6 +112,26 @@ enum Command {
         #[command(subcommand)]
         action: CounterCmd,
     },
+}
+
+#[derive(Subcommand)]
+enum SimCmd {
+    /// An ESC/POS ticket printer on TCP (like port 9100) or a pseudo-terminal; prints each ticket
+    /// it receives as text.
+    Printer(peripherals::PrinterSimArgs),
+    /// A GA/T 467 ID-card reader on a pseudo-terminal or serial port, loaded with card files, with
+    /// faults on demand.
+    Idcard(peripherals::IdcardSimArgs),
+}
+
+#[derive(Subcommand)]
+enum DoctorCmd {
+    /// Ask a ticket printer for its status (paper, cover) and optionally print a test ticket; exits
+    /// non-zero with what to do when it cannot print or does not answer.
+    Printer(peripherals::PrinterDoctorArgs),
+    /// Wait for an ID card on a reader, read it and print its fields (ID number and address
+    /// masked unless --show-pii); exits non-zero when the reader does not answer or reports an error.
+    Idcard(peripherals::IdcardDoctorArgs),
 }
 
 #[derive(Subcommand, Clone)]
@@ -220,6 +250,23 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Sync { config } => sync(&config).await,
+        // Drivers and simulators block on their device: keep them off the async workers.
+        Command::Sim { device: SimCmd::Printer(args) } => {
+            tokio::task::spawn_blocking(move || peripherals::sim_printer(&args)).await??;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sim { device: SimCmd::Idcard(args) } => {
+            tokio::task::spawn_blocking(move || peripherals::sim_idcard(&args)).await??;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Doctor { device: DoctorCmd::Idcard(args) } => {
+            tokio::task::spawn_blocking(move || peripherals::doctor_idcard(&args)).await??;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Doctor { device: DoctorCmd::Printer(args) } => {
+            tokio::task::spawn_blocking(move || peripherals::doctor_printer(&args)).await??;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Status { config, json } => status(&config, json).await,
         Command::Counter { config, action } => {
             let d = open_device(&config)?;

@@ -1,4 +1,4 @@
-//! ESC/POS ticket printers: the sans-IO core.
+//! ESC/POS ticket printers: the sans-IO core, transports, the driver and a simulator.
 //!
 //! How a queue ticket reaches paper, and how the simulator reads it back:
 //!
@@ -19,24 +19,37 @@
 //! - [`replay`]: parser events folded back into a [`Layout`].
 //! - [`status`]: `DLE EOT 1/2/3/4` answers decoded, and the "can print / paper low" verdict.
 //!
-//! Paper widths: 58 mm (32 columns, 384 dots) and 80 mm (48 columns, 576 dots). Transports
-//! (serial, USB, TCP 9100) live elsewhere and only move the bytes this module produces.
+//! - [`transport`]: the byte pipes, TCP 9100 ([`TcpTransport`]) and serial ([`SerialTransport`]),
+//!   each with explicit timeouts (USB printer class comes later).
+//! - [`driver`]: the [`TicketPrinter`] trait and [`EscposPrinter`], which checks `DLE EOT` status
+//!   before and after every ticket, refuses to send when the printer cannot print, and reports
+//!   paper-low as a warning.
+//! - [`sim`]: a simulated printer on TCP or a pty, speaking the same bytes, for tests, demos and
+//!   `kiosk sim printer`.
+//!
+//! Paper widths: 58 mm (32 columns, 384 dots) and 80 mm (48 columns, 576 dots).
 
 pub mod command;
 pub mod document;
+pub mod driver;
 pub mod layout;
 pub mod paper;
 pub mod parser;
 pub mod replay;
+pub mod sim;
 pub mod status;
 pub mod text;
 pub mod ticket;
+pub mod transport;
 
+#[cfg(test)]
+mod sim_tests;
 #[cfg(test)]
 mod tests;
 
 pub use command::{Align, CharSize, Command, Cut, QrErrorCorrection, QrModel, StatusRequest};
 pub use document::{Block, BlockReplacement, Document, QrBlock, Rendered, TextStyle};
+pub use driver::{DriverConfig, EscposPrinter, PrintOutcome, PrinterError, PrinterStatus, TicketPrinter};
 pub use layout::{Layout, LayoutItem, Line, QrSymbol, Run, RunStyle};
 pub use paper::{PaperWidth, PrinterProfile};
 pub use parser::{Event, Parser, parse};
@@ -44,6 +57,7 @@ pub use replay::{Replay, replay_bytes};
 pub use status::{PrinterCondition, Problem, Status, StatusReport, Verdict, decode as decode_status};
 pub use text::{Charset, ReplaceReason, Replacement};
 pub use ticket::{TemplateItem, Ticket, TicketTemplate};
+pub use transport::{SerialTransport, TcpTransport, Transport, TransportError};
 
 use crate::ErrorKind;
 

@@ -156,6 +156,12 @@ impl Replay {
         Layout { items: self.items.clone() }
     }
 
+    /// Takes what has been printed so far out of the replay (the pending line stays), e.g. each
+    /// ticket as its cut arrives; modes and the stored QR payload are kept, as on the printer.
+    pub fn take_printed(&mut self) -> Layout {
+        Layout { items: std::mem::take(&mut self.items) }
+    }
+
     /// Events that were not understood, in order, for the simulator to log.
     pub fn unknown(&self) -> &[Event] {
         &self.unknown

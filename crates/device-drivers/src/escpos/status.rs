@@ -190,6 +190,23 @@ pub enum Problem {
     Error,
 }
 
+impl std::fmt::Display for Problem {
+    /// The problem in words, with what a person should do about it.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Problem::NoAnswer => "no answer to the status request (check power and cable)",
+            Problem::Offline => "offline (check the printer's panel)",
+            Problem::CoverOpen => "cover open (close the cover)",
+            Problem::PaperEnd => "out of paper (load a new roll)",
+            Problem::PaperNearEnd => "paper nearly used up (have a new roll ready)",
+            Problem::CutterError => "cutter error (clear the jam, then switch the printer off and on)",
+            Problem::UnrecoverableError => "unrecoverable error (switch the printer off and on; call service if it stays)",
+            Problem::RecoverableError => "temporary error such as a hot print head (wait a moment)",
+            Problem::Error => "error of unknown cause (check the printer's panel)",
+        })
+    }
+}
+
 impl Problem {
     /// Whether this problem stops printing.
     pub fn blocks_printing(self) -> bool {
@@ -310,5 +327,39 @@ impl PrinterCondition {
     /// The byte to answer `request` with.
     pub fn answer(self, request: StatusRequest) -> u8 {
         self.status(request).to_byte()
+    }
+}
+
+impl PrinterCondition {
+    /// Every condition, in the order a CLI lists them.
+    pub const ALL: [PrinterCondition; 4] = [PrinterCondition::Normal, PrinterCondition::PaperNearEnd, PrinterCondition::PaperEnd, PrinterCondition::CoverOpen];
+
+    /// The condition's name, as in configuration and on the command line (`paper-near-end`).
+    pub fn name(self) -> &'static str {
+        match self {
+            PrinterCondition::Normal => "normal",
+            PrinterCondition::PaperNearEnd => "paper-near-end",
+            PrinterCondition::PaperEnd => "paper-end",
+            PrinterCondition::CoverOpen => "cover-open",
+        }
+    }
+}
+
+impl std::fmt::Display for PrinterCondition {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// A condition name that is not one of [`PrinterCondition::ALL`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{0:?} is not a printer condition; use one of normal, paper-near-end, paper-end, cover-open")]
+pub struct UnknownCondition(pub String);
+
+impl std::str::FromStr for PrinterCondition {
+    type Err = UnknownCondition;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        PrinterCondition::ALL.into_iter().find(|c| c.name() == s).ok_or_else(|| UnknownCondition(s.to_string()))
     }
 }

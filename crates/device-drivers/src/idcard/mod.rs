@@ -2,12 +2,22 @@
 //!
 //! Citizens authenticate at a kiosk with their second-generation card. Readers carry a SAM
 //! (security module) that talks to the card; the host talks to the SAM in the frames of GA/T 467,
-//! over serial or USB. This module is the driver layer's protocol core for those readers, and it
-//! is **sans-IO**: it turns commands into bytes and bytes into responses and cards, and never
-//! touches a port, a clock or a thread. The reader session (find → select → read, polling,
-//! recovery) and the serial (`serial2`) and USB (`rusb`) transports come on top of it later, as
-//! does the simulator, which answers with the same codec.
+//! over serial or USB. The protocol core here is **sans-IO** (commands to bytes, bytes to
+//! responses and cards, no port, clock or thread); a blocking session with timeouts runs it over
+//! a transport, and a simulator answers with the same codec. The USB (`rusb`) transport and the
+//! photo decoders come later.
 //!
+//! Session, transports and simulator:
+//! - [`session`]: [`ReaderSession`], the [`CardReader`] trait (reset, SAM status, card serial,
+//!   find → select → read with [`ReadOptions`]), typed [`SessionError`]s, and resending and port
+//!   reopening after lost, corrupted or failed exchanges. "No card" is `Ok(None)`.
+//! - [`poll`]: [`Poller`], card-present / card-removed [`CardEvent`]s at a [`PollConfig`] interval.
+//! - [`transport`]: the [`Transport`] trait and [`SerialTransport`] (`serial2`, 115200 8N1).
+//! - [`sim`]: [`SimReader`] (the simulated reader's logic, with [`Fault`]s on demand) and
+//!   [`Simulator::spawn_pty`] / [`Simulator::spawn_on`] running it on a pty or port.
+//! - [`card_spec`]: [`CardSpec`], a simulator card in a TOML/JSON file (deserialized by the caller).
+//!
+//! Protocol core:
 //! - [`frame`]: framing (`AA AA AA 96 69 | LEN | body | CHK`), [`Command`]s, [`Response`]s and
 //!   the incremental [`FrameDecoder`], which takes bytes in any chunking, skips garbage and
 //!   resynchronises on the preamble after a bad frame.
@@ -41,18 +51,30 @@
 //! ```
 
 pub mod card;
+pub mod card_spec;
 pub mod codes;
 pub mod frame;
 pub mod id_number;
+pub mod poll;
 pub mod read;
+pub mod session;
+pub mod sim;
 pub mod status;
+pub mod transport;
 
+#[cfg(test)]
+mod sim_tests;
 #[cfg(test)]
 mod tests;
 
 pub use card::{Card, CardDetails, CardError, CardType, TextEncodeError, ValidUntil, Validity, WltPhoto};
+pub use card_spec::{CardSpec, CardSpecError};
 pub use codes::{Ethnicity, Sex};
 pub use frame::{Command, Frame, FrameDecoder, FrameError, Response};
 pub use id_number::{IdNumber, IdNumberError, IdScheme, gb11643_check_char};
+pub use poll::{CardEvent, PollConfig, Poller};
 pub use read::{CardRead, CardSerial, decode_appended_address};
+pub use session::{CardReader, CardReading, ReadOptions, ReaderSession, SessionConfig, SessionError, SessionStats};
+pub use sim::{Fault, SimCard, SimHandle, SimReader, Simulator, UnknownFault};
 pub use status::{Status, StatusClass};
+pub use transport::{DEFAULT_BAUD, SerialConfig, SerialTransport, Transport};

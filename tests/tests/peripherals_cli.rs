@@ -1,0 +1,86 @@
+//! Technician commands against the simulators, as separate processes speaking the real bytes:
+//! `kiosk sim printer` + `kiosk doctor printer` over TCP, `kiosk sim idcard` + `kiosk doctor idcard`
+//! over a pseudo-terminal.
+
+use std::io::{BufRead, BufReader, Read};
+use std::process::{Command, Stdio};
+
+use hall_e2e::{ChildGuard, bin_path};
+
+/// Starts `kiosk ARGS` and returns it with the endpoint from its first line (`listening on X`).
+fn start_sim(args: &[&str]) -> (ChildGuard, BufReader<std::process::ChildStdout>, String) {
+    let mut child = ChildGuard::spawn(Command::new(bin_path("kiosk")).args(args).stdout(Stdio::piped()).stderr(Stdio::null())).expect("spawn sim");
+    let mut out = BufReader::new(child.stdout.take().expect("stdout"));
+    let mut first = String::new();
+    out.read_line(&mut first).expect("first line");
+    let endpoint = first.trim().strip_prefix("listening on ").unwrap_or_else(|| panic!("unexpected first line {first:?}")).to_owned();
+    (child, out, endpoint)
+}
+
+fn kiosk(args: &[&str]) -> (i32, String, String) {
+    let out = Command::new(bin_path("kiosk")).args(args).output().expect("kiosk runs");
+    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+}
+
+fn example(name: &str) -> String {
+    hall_e2e::central_fixture::repo_root().join("examples/cards").join(name).to_str().unwrap().to_owned()
+}
+
+#[test]
+fn printer_doctor_prints_a_test_ticket_the_simulator_reads_back() {
+    let (_sim, mut out, endpoint) = start_sim(&["sim", "printer", "--tcp", "127.0.0.1:0", "--paper", "58mm", "--tickets", "1"]);
+    let addr = endpoint.strip_prefix("tcp://").expect("tcp endpoint");
+    let (code, stdout, stderr) = kiosk(&["doctor", "printer", "--tcp", addr, "--paper", "58mm", "--test-ticket"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("printer: ready") && stdout.contains("test ticket printed"), "{stdout}");
+    let mut printed = String::new();
+    out.read_to_string(&mut printed).unwrap();
+    for text in ["徐汇区行政服务中心", "户籍办理", "A012", "4x4", "QR", "cut"] {
+        assert!(printed.contains(text), "{text:?} missing from what the printer got:\n{printed}");
+    }
+}
+
+#[test]
+fn printer_doctor_refuses_with_the_reason_when_paper_is_out() {
+    let (_sim, _out, endpoint) = start_sim(&["sim", "printer", "--tcp", "127.0.0.1:0", "--condition", "paper-end"]);
+    let addr = endpoint.strip_prefix("tcp://").expect("tcp endpoint");
+    let (code, stdout, stderr) = kiosk(&["doctor", "printer", "--tcp", addr, "--test-ticket"]);
+    assert_ne!(code, 0);
+    assert!(format!("{stdout}{stderr}").contains("paper"), "{stdout}{stderr}");
+    let (code, _, stderr) = kiosk(&["doctor", "printer", "--tcp", "127.0.0.1:1", "--timeout", "1"]);
+    assert_ne!(code, 0);
+    assert!(!stderr.is_empty());
+}
+
+#[test]
+fn idcard_doctor_reads_masks_and_reports_expiry() {
+    let (_sim, _out, pty) = start_sim(&["sim", "idcard", "--pty", "--card", &example("resident.toml"), "--seconds", "60"]);
+    let (code, stdout, stderr) = kiosk(&["doctor", "idcard", "--port", &pty, "--timeout", "10", "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    for key in ["card_type", "name", "sex", "ethnicity", "birth_date", "address", "id_number", "authority", "valid_from", "valid_until", "expired", "photo"] {
+        assert!(v.get(key).is_some(), "missing {key}: {v}");
+    }
+    assert_eq!(v["id_number"], "110105********1239", "masked by default");
+    assert_eq!(v["expired"], false);
+    assert!(!stdout.contains("110105199003071239"));
+    let (code, stdout, _) = kiosk(&["doctor", "idcard", "--port", &pty, "--timeout", "10", "--json", "--show-pii"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("110105199003071239"));
+
+    let (_sim2, _out2, pty2) = start_sim(&["sim", "idcard", "--pty", "--card", &example("expired.toml"), "--seconds", "60"]);
+    let (code, stdout, _) = kiosk(&["doctor", "idcard", "--port", &pty2, "--timeout", "10", "--json"]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("\"expired\":true"), "{stdout}");
+}
+
+#[test]
+fn idcard_doctor_explains_reader_failures() {
+    let (_sim, _out, pty) = start_sim(&["sim", "idcard", "--pty", "--card", &example("resident.toml"), "--fault", "sam-error:60", "--seconds", "60"]);
+    let (code, _, stderr) = kiosk(&["doctor", "idcard", "--port", &pty, "--timeout", "5"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("SAM"), "{stderr}");
+    let (code, _, stderr) = kiosk(&["doctor", "idcard", "--port", "/dev/nonexistent-reader", "--timeout", "1"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("cannot open"), "{stderr}");
+}
