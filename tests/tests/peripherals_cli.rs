@@ -84,3 +84,52 @@ fn idcard_doctor_explains_reader_failures() {
     assert_ne!(code, 0);
     assert!(stderr.contains("cannot open"), "{stderr}");
 }
+
+/// Print after commit: a kiosk with a printer prints each ticket once it is durable; a printer out
+/// of paper leaves the ticket issued but unprinted (exit 0, `printed: false`), and `kiosk reprint`
+/// prints it later with the same number.
+#[test]
+fn tickets_print_after_commit_and_reprint_with_the_same_number() {
+    let dir = tempfile::tempdir().unwrap();
+    let central = hall_e2e::central_fixture::TestCentral::start(dir.path());
+    let (sim, _out, endpoint) = start_sim(&["sim", "printer", "--tcp", "127.0.0.1:0", "--condition", "paper-end"]);
+    let addr = endpoint.strip_prefix("tcp://").unwrap().to_owned();
+    let config = dir.path().join("kiosk-1.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[device]\nid = \"kiosk-1\"\nrole = \"kiosk\"\nhall = \"xuhui\"\n[central]\nurl = \"{}\"\n[store]\npath = \"kiosk-1.db\"\n[printer]\ntcp = \"{addr}\"\npaper = \"58mm\"\ntimeout_ms = 1000\n",
+            central.url()
+        ),
+    )
+    .unwrap();
+    let cfg = config.to_str().unwrap();
+    assert_eq!(kiosk(&["sync", "--config", cfg]).0, 0);
+
+    let (code, stdout, stderr) = kiosk(&["ticket", "--config", cfg, "--service", "household", "--no-push"]);
+    assert_eq!(code, 0, "the ticket is durable even when it cannot print: {stderr}");
+    let t: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(t["printed"], false, "{t}");
+    assert!(t["print_error"].as_str().unwrap().contains("paper"), "{t}");
+    let number = t["number"].as_str().unwrap().to_owned();
+    let (code, stdout, _) = kiosk(&["reprint", "--config", cfg]);
+    assert_eq!(code, 1, "still out of paper: {stdout}");
+
+    // A new roll: the same printer address answers normally now.
+    drop(sim);
+    let (_sim2, mut out2, _) = start_sim(&["sim", "printer", "--tcp", &addr, "--paper", "58mm", "--tickets", "2"]);
+    let (code, stdout, _) = kiosk(&["reprint", "--config", cfg]);
+    assert_eq!(code, 0, "{stdout}");
+    assert!(stdout.contains("reprinted"), "{stdout}");
+    let (code, stdout, _) = kiosk(&["reprint", "--config", cfg]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("nothing to reprint"), "a reprinted ticket is not printed again: {stdout}");
+    let (code, stdout, _) = kiosk(&["ticket", "--config", cfg, "--service", "household", "--no-push"]);
+    assert_eq!(code, 0);
+    let t2: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(t2["printed"], true, "{t2}");
+    let mut printed = String::new();
+    out2.read_to_string(&mut printed).unwrap();
+    assert!(printed.contains(&number), "the reprint carries the original number {number}:\n{printed}");
+    assert!(printed.contains(t2["number"].as_str().unwrap()));
+}

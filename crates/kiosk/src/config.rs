@@ -57,6 +57,44 @@ pub struct Config {
     /// The sync agent.
     #[serde(default)]
     pub sync: SyncSection,
+    /// The ticket printer (kiosk role); without it tickets are issued but not printed.
+    #[serde(default)]
+    pub printer: Option<PrinterSection>,
+}
+
+/// `[printer]`: an ESC/POS ticket printer on the network (raw port 9100) or a serial line.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PrinterSection {
+    /// Network printer, `host:port`.
+    #[serde(default)]
+    pub tcp: Option<String>,
+    /// Serial printer, e.g. `/dev/hallkit/printer`.
+    #[serde(default)]
+    pub port: Option<PathBuf>,
+    /// Serial speed.
+    #[serde(default = "default_baud")]
+    pub baud: u32,
+    /// `58mm` or `80mm`.
+    #[serde(default = "default_paper")]
+    pub paper: String,
+    /// How long to wait for the printer, in milliseconds.
+    #[serde(default = "default_printer_timeout_ms")]
+    pub timeout_ms: u64,
+    /// Link printed as a QR code on the ticket, with `{ticket_id}` and `{number}` filled in (e.g. a
+    /// progress page); none when absent.
+    #[serde(default)]
+    pub qr_url: Option<String>,
+}
+
+fn default_baud() -> u32 {
+    115_200
+}
+fn default_paper() -> String {
+    "80mm".into()
+}
+fn default_printer_timeout_ms() -> u64 {
+    2_000
 }
 
 /// `[device]`
@@ -219,6 +257,17 @@ impl Config {
         }
         if self.sync.batch == 0 || self.sync.batch > hall_protocol::api::MAX_BATCH_EVENTS {
             return Err(format!("[sync] batch must be between 1 and {}", hall_protocol::api::MAX_BATCH_EVENTS));
+        }
+        if let Some(p) = &self.printer {
+            if p.tcp.is_some() == p.port.is_some() {
+                return Err("[printer] needs exactly one of `tcp = \"host:port\"` or `port = \"/dev/...\"`".into());
+            }
+            if p.paper != "58mm" && p.paper != "80mm" {
+                return Err(format!("[printer] paper must be \"58mm\" or \"80mm\", got {:?}", p.paper));
+            }
+            if self.device.role != DeviceRole::Kiosk {
+                return Err("[printer] is only for role = \"kiosk\"".into());
+            }
         }
         if self.sync.backoff_min_ms == 0 || self.sync.backoff_min_ms > self.sync.backoff_max_ms {
             return Err("[sync] need 0 < backoff_min_ms <= backoff_max_ms".into());

@@ -7,6 +7,7 @@
 //! This crate holds the wiring and the flows, not protocol parsing or SQL:
 //! - [`config`]: the device's TOML file;
 //! - [`desk`]: issuing tickets, the path the touchscreen and `kiosk ticket` share;
+//! - [`printing`]: printing committed tickets, and reprinting after a crash;
 //! - [`counter`]: counter actions;
 //! - [`agent`] and [`client`]: the sync agent and its HTTP client; [`backoff`]: its retry policy;
 //! - [`demo`]: a whole simulated hall in one process;
@@ -23,3 +24,4 @@ pub mod counter;
 pub mod demo;
 pub mod desk;
 pub mod peripherals;
+pub mod printing;

@@ -13,7 +13,7 @@ use kiosk::agent::{Progress, SyncAgent};
 use kiosk::client::CentralClient;
 use kiosk::clock::{SharedClock, system_clock};
 use kiosk::config::Config;
-use kiosk::{counter, demo, desk, peripherals};
+use kiosk::{counter, demo, desk, peripherals, printing};
 use offline_store::Store;
 
 /// Exit code when central could not be reached and the work stayed queued.
@@ -78,6 +78,16 @@ enum Command {
         /// Service booked.
         #[arg(long)]
         service: ServiceCode,
+    },
+    /// Print again the tickets that were committed but not printed (after a crash or a printer
+    /// fault), with their original numbers.
+    Reprint {
+        /// Device config file (TOML).
+        #[arg(long, short)]
+        config: PathBuf,
+        /// Only tickets issued within this many minutes (older citizens have gone).
+        #[arg(long, default_value_t = 10)]
+        max_age_min: i64,
     },
     /// Push the outbox and pull the change feed once, with progress; exit 0 when the outbox is empty.
     Sync {
@@ -228,8 +238,20 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             let mut out = std::io::stdout().lock();
             for _ in 0..count {
                 let receipt = desk::issue_ticket(&mut lock(&d.store), &d.config, &service, priority, d.clock.now())?;
+                // Print after commit: the ticket is already durable, whatever the printer says.
+                let mut value = serde_json::to_value(&receipt)?;
+                if d.config.printer.is_some() {
+                    let report = printing::try_print(&mut lock(&d.store), &d.config, &printing::PrintJob::from(&receipt));
+                    value["printed"] = report.printed.into();
+                    if let Some(e) = report.error {
+                        value["print_error"] = e.into();
+                    }
+                    if !report.warnings.is_empty() {
+                        value["print_warnings"] = report.warnings.into();
+                    }
+                }
                 // One line per durable ticket, flushed at once: a crash test counts these lines.
-                serde_json::to_writer(&mut out, &receipt)?;
+                serde_json::to_writer(&mut out, &value)?;
                 out.write_all(b"\n")?;
                 out.flush()?;
             }
@@ -250,6 +272,25 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Sync { config } => sync(&config).await,
+        Command::Reprint { config, max_age_min } => {
+            let d = open_device(&config)?;
+            if d.config.printer.is_none() {
+                anyhow::bail!("{} has no [printer] section", config.display());
+            }
+            let done = printing::reprint_recent(&mut lock(&d.store), &d.config, d.clock.now(), chrono::Duration::minutes(max_age_min))?;
+            let mut failed = false;
+            for (id, report) in &done {
+                failed |= !report.printed;
+                println!(
+                    "{id}: {}",
+                    if report.printed { "reprinted".to_owned() } else { format!("NOT printed: {}", report.error.clone().unwrap_or_default()) }
+                );
+            }
+            if done.is_empty() {
+                println!("nothing to reprint");
+            }
+            Ok(if failed { ExitCode::FAILURE } else { ExitCode::SUCCESS })
+        }
         // Drivers and simulators block on their device: keep them off the async workers.
         Command::Sim { device: SimCmd::Printer(args) } => {
             tokio::task::spawn_blocking(move || peripherals::sim_printer(&args)).await??;
@@ -368,6 +409,14 @@ async fn status(path: &Path, json: bool) -> Result<ExitCode> {
 async fn run(path: &Path) -> Result<ExitCode> {
     let d = open_device(path)?;
     tracing::info!(device = %d.config.device.id, role = d.config.device.role.as_str(), central = %d.config.central.url, "device running");
+    if d.config.printer.is_some() {
+        // Tickets committed just before a crash were never printed: print them now, same numbers.
+        let (store, config, now) = (d.store.clone(), d.config.clone(), d.clock.now());
+        let done = tokio::task::spawn_blocking(move || printing::reprint_recent(&mut lock(&store), &config, now, chrono::Duration::minutes(10))).await??;
+        for (id, report) in done {
+            tracing::info!(ticket = %id, printed = report.printed, error = report.error.as_deref().unwrap_or(""), "reprint after restart");
+        }
+    }
     let shutdown = async {
         let _ = tokio::signal::ctrl_c().await;
     };
