@@ -20,7 +20,11 @@
 //! - [`escpos`]: the ticket document model rendered to ESC/POS (GB18030, visible replacement of what
 //!   the printer cannot print, wrapping by display width), `DLE EOT` status decoding, an incremental
 //!   parser with a replay to a laid-out text dump, the `TicketPrinter` driver over TCP 9100 or
-//!   serial, and a printer simulator on TCP or a pty.
+//!   serial, and a printer simulator on TCP or a pty;
+//! - [`transport`]: the byte pipes both drivers run over: one [`Transport`](transport::Transport)
+//!   trait (write, read with a timeout, discard stale input, reopen) with typed
+//!   [`TransportError`](transport::TransportError)s, [`SerialTransport`](transport::SerialTransport)
+//!   (`serial2`, reopened by path after an unplug) and [`TcpTransport`](transport::TcpTransport).
 //!
 //! USB transports (`rusb`, vendored) come next; each is one more `Transport` implementation.
 //!
@@ -30,6 +34,7 @@
 
 pub mod escpos;
 pub mod idcard;
+pub mod transport;
 
 /// The class of a peripheral failure, in the manner of embedded-hal's `ErrorKind`: drivers keep rich
 /// errors of their own and map them to a kind, on which generic code (health, retry) branches.

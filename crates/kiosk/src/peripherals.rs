@@ -9,9 +9,8 @@ use std::time::Duration;
 use anyhow::{Context, Result, bail};
 use device_drivers::Error as _;
 use device_drivers::escpos::sim::{PrinterSim, SimConfig};
-use device_drivers::escpos::{
-    DriverConfig, EscposPrinter, PaperWidth, PrinterCondition, PrinterProfile, SerialTransport, TcpTransport, Ticket, TicketPrinter, TicketTemplate, Transport,
-};
+use device_drivers::escpos::{DriverConfig, EscposPrinter, PaperWidth, PrinterCondition, PrinterProfile, Ticket, TicketPrinter, TicketTemplate};
+use device_drivers::transport::{SerialConfig, SerialTransport, TcpTransport, Transport};
 
 /// Paper width on the command line.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -115,7 +114,7 @@ pub fn doctor_printer(args: &PrinterDoctorArgs) -> Result<()> {
     let timeout = Duration::from_secs_f64(args.timeout);
     let transport: Box<dyn Transport> = match (&args.tcp, &args.port) {
         (Some(addr), _) => {
-            let addr = if addr.contains(':') { addr.clone() } else { format!("{addr}:{}", device_drivers::escpos::transport::RAW_PRINT_PORT) };
+            let addr = if addr.contains(':') { addr.clone() } else { format!("{addr}:{}", device_drivers::escpos::RAW_PRINT_PORT) };
             Box::new(TcpTransport::connect(addr.as_str(), timeout, timeout)?)
         }
         (None, Some(path)) => Box::new(SerialTransport::open(path, args.baud, timeout)?),
@@ -152,7 +151,7 @@ pub struct IdcardSimArgs {
     #[arg(long)]
     pub port: Option<PathBuf>,
     /// Serial speed with --port.
-    #[arg(long, default_value_t = device_drivers::idcard::DEFAULT_BAUD)]
+    #[arg(long, default_value_t = device_drivers::transport::DEFAULT_BAUD)]
     pub baud: u32,
     /// Card files (TOML or JSON; see examples/cards/). The first is on the reader at start.
     #[arg(long = "card", required = true)]
@@ -208,7 +207,7 @@ pub struct IdcardDoctorArgs {
     #[arg(long)]
     pub port: PathBuf,
     /// Serial speed.
-    #[arg(long, default_value_t = device_drivers::idcard::DEFAULT_BAUD)]
+    #[arg(long, default_value_t = device_drivers::transport::DEFAULT_BAUD)]
     pub baud: u32,
     /// Seconds to wait for a card to be placed.
     #[arg(long, default_value_t = 30.0)]
@@ -224,11 +223,11 @@ pub struct IdcardDoctorArgs {
 /// Reads one card and prints it; errors say what to do.
 pub fn doctor_idcard(args: &IdcardDoctorArgs) -> Result<()> {
     use device_drivers::idcard::id_number::mask_middle;
-    use device_drivers::idcard::{CardDetails, CardReader, ReadOptions, ReaderSession, SerialConfig, SerialTransport, ValidUntil};
+    use device_drivers::idcard::{CardDetails, CardReader, ReadOptions, ReaderSession, ValidUntil};
     if !(args.timeout > 0.0 && args.timeout < 3600.0) {
         bail!("--timeout must be between 0 and 3600 seconds");
     }
-    let transport = SerialTransport::open(SerialConfig::new(&args.port).with_baud(args.baud))
+    let transport = SerialTransport::from_config(SerialConfig::new(&args.port).with_baud(args.baud))
         .with_context(|| format!("cannot open the reader at {}: check the cable and the port name", args.port.display()))?;
     let mut reader = ReaderSession::new(transport);
     reader.reset().map_err(|e| anyhow::anyhow!("the reader did not accept a reset: {e} ({:?})", e.kind()))?;

@@ -9,9 +9,8 @@
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
-use device_drivers::escpos::{
-    DriverConfig, EscposPrinter, PaperWidth, PrinterError, PrinterProfile, SerialTransport, TcpTransport, Ticket, TicketPrinter, TicketTemplate, Transport,
-};
+use device_drivers::escpos::{DriverConfig, EscposPrinter, PaperWidth, PrinterError, PrinterProfile, Ticket, TicketPrinter, TicketTemplate};
+use device_drivers::transport::{SerialTransport, TcpTransport, Transport, TransportError};
 use hall_protocol::{ServiceCode, TicketId, TicketIssued, TicketNumber};
 use offline_store::Store;
 use serde::Serialize;
@@ -27,7 +26,7 @@ pub enum PrintError {
     Printer(#[from] PrinterError),
     /// The printer's connection could not be opened.
     #[error("cannot reach the printer: {0}")]
-    Connect(#[from] device_drivers::escpos::TransportError),
+    Connect(#[from] TransportError),
     /// No `[printer]` in the config.
     #[error("no printer is configured ([printer] in the config file)")]
     NotConfigured,

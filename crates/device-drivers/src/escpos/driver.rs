@@ -23,9 +23,9 @@ use super::document::Rendered;
 use super::paper::PrinterProfile;
 use super::status::{Problem, Status, StatusReport, Verdict, decode};
 use super::ticket::{Ticket, TicketTemplate};
-use super::transport::{Transport, TransportError};
 use super::{RenderError, StatusError};
 use crate::ErrorKind;
+use crate::transport::{Transport, TransportError};
 
 /// A ticket printer, whatever its protocol and transport.
 pub trait TicketPrinter {

@@ -19,13 +19,15 @@
 //! - [`replay`]: parser events folded back into a [`Layout`].
 //! - [`status`]: `DLE EOT 1/2/3/4` answers decoded, and the "can print / paper low" verdict.
 //!
-//! - [`transport`]: the byte pipes, TCP 9100 ([`TcpTransport`]) and serial ([`SerialTransport`]),
-//!   each with explicit timeouts (USB printer class comes later).
 //! - [`driver`]: the [`TicketPrinter`] trait and [`EscposPrinter`], which checks `DLE EOT` status
 //!   before and after every ticket, refuses to send when the printer cannot print, and reports
 //!   paper-low as a warning.
 //! - [`sim`]: a simulated printer on TCP or a pty, speaking the same bytes, for tests, demos and
 //!   `kiosk sim printer`.
+//!
+//! The driver runs over any [`crate::transport::Transport`]: TCP 9100
+//! ([`crate::transport::TcpTransport`], port [`RAW_PRINT_PORT`]) or serial
+//! ([`crate::transport::SerialTransport`]), each with explicit timeouts (USB printer class comes later).
 //!
 //! Paper widths: 58 mm (32 columns, 384 dots) and 80 mm (48 columns, 576 dots).
 
@@ -40,7 +42,6 @@ pub mod sim;
 pub mod status;
 pub mod text;
 pub mod ticket;
-pub mod transport;
 
 #[cfg(test)]
 mod sim_tests;
@@ -57,9 +58,11 @@ pub use replay::{Replay, replay_bytes};
 pub use status::{PrinterCondition, Problem, Status, StatusReport, Verdict, decode as decode_status};
 pub use text::{Charset, ReplaceReason, Replacement};
 pub use ticket::{TemplateItem, Ticket, TicketTemplate};
-pub use transport::{SerialTransport, TcpTransport, Transport, TransportError};
 
 use crate::ErrorKind;
+
+/// The usual raw-printing TCP port ("JetDirect").
+pub const RAW_PRINT_PORT: u16 = 9100;
 
 /// Why a ticket could not be rendered. All are configuration mistakes: fix the template or the
 /// printer profile.

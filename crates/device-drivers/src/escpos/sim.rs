@@ -17,7 +17,8 @@
 //! ```
 //! use std::time::Duration;
 //! use device_drivers::escpos::sim::{PrinterSim, SimConfig};
-//! use device_drivers::escpos::{DriverConfig, EscposPrinter, PrinterCondition, PrinterProfile, TcpTransport, Ticket, TicketPrinter, TicketTemplate};
+//! use device_drivers::escpos::{DriverConfig, EscposPrinter, PrinterCondition, PrinterProfile, Ticket, TicketPrinter, TicketTemplate};
+//! use device_drivers::transport::TcpTransport;
 //!
 //! let sim = PrinterSim::tcp("127.0.0.1:0", &SimConfig::default())?;
 //! let address = sim.tcp_address().expect("listening on TCP").to_string();

@@ -9,6 +9,7 @@ use chrono::NaiveDate;
 use super::sim::{Fault, PrinterSim, SimConfig};
 use super::status::Problem;
 use super::*;
+use crate::transport::{SerialTransport, TcpTransport, Transport, TransportError};
 use crate::{Error as _, ErrorKind};
 
 const WAIT: Duration = Duration::from_secs(5);

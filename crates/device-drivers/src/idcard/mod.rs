@@ -7,12 +7,13 @@
 //! a transport, and a simulator answers with the same codec. The USB (`rusb`) transport and the
 //! photo decoders come later.
 //!
-//! Session, transports and simulator:
+//! Session and simulator:
 //! - [`session`]: [`ReaderSession`], the [`CardReader`] trait (reset, SAM status, card serial,
 //!   find → select → read with [`ReadOptions`]), typed [`SessionError`]s, and resending and port
 //!   reopening after lost, corrupted or failed exchanges. "No card" is `Ok(None)`.
 //! - [`poll`]: [`Poller`], card-present / card-removed [`CardEvent`]s at a [`PollConfig`] interval.
-//! - [`transport`]: the [`Transport`] trait and [`SerialTransport`] (`serial2`, 115200 8N1).
+//! - The session runs over any [`crate::transport::Transport`]; readers are on serial
+//!   ([`SerialTransport`](crate::transport::SerialTransport), 115200 baud by default).
 //! - [`sim`]: [`SimReader`] (the simulated reader's logic, with [`Fault`]s on demand) and
 //!   [`Simulator::spawn_pty`] / [`Simulator::spawn_on`] running it on a pty or port.
 //! - [`card_spec`]: [`CardSpec`], a simulator card in a TOML/JSON file (deserialized by the caller).
@@ -60,7 +61,6 @@ pub mod read;
 pub mod session;
 pub mod sim;
 pub mod status;
-pub mod transport;
 
 #[cfg(test)]
 mod sim_tests;
@@ -77,4 +77,3 @@ pub use read::{CardRead, CardSerial, decode_appended_address};
 pub use session::{CardReader, CardReading, ReadOptions, ReaderSession, SessionConfig, SessionError, SessionStats};
 pub use sim::{Fault, SimCard, SimHandle, SimReader, Simulator, UnknownFault};
 pub use status::{Status, StatusClass};
-pub use transport::{DEFAULT_BAUD, SerialConfig, SerialTransport, Transport};

@@ -8,7 +8,6 @@
 //! a reader unplugged and plugged back (same path) is picked up again without a restart.
 
 use std::fmt;
-use std::io;
 use std::time::{Duration, Instant};
 
 use thiserror::Error;
@@ -18,7 +17,7 @@ use super::card::{Card, CardError};
 use super::frame::{Command, FrameDecoder, FrameError, Response};
 use super::read::{CardRead, CardSerial, decode_appended_address};
 use super::status::{Status, StatusClass};
-use super::transport::Transport;
+use crate::transport::{Operation, Transport, TransportError};
 
 /// An ID-card reader, whatever its transport.
 ///
@@ -144,7 +143,7 @@ pub enum SessionError {
     Frame(#[from] FrameError),
     /// The port failed and could not be reopened.
     #[error("the ID-card reader's port failed ({0}); it is reopened on the next attempt: check that the reader is plugged in")]
-    Io(#[from] io::Error),
+    Transport(#[from] TransportError),
 }
 
 impl crate::Error for SessionError {
@@ -155,7 +154,8 @@ impl crate::Error for SessionError {
             Self::RepeatedChecksumErrors { .. } | Self::UnexpectedStatus { .. } | Self::Data(_) | Self::Frame(_) => ErrorKind::Protocol,
             Self::Sam { .. } => ErrorKind::NeedsAttention,
             Self::Card { .. } => ErrorKind::Other,
-            Self::Io(_) => ErrorKind::Disconnected,
+            // Whatever the transport said, it still failed after a reopen: the reader is away.
+            Self::Transport(_) => ErrorKind::Disconnected,
         }
     }
 }
@@ -251,8 +251,9 @@ impl<T: Transport> ReaderSession<T> {
         if bad_frames == attempts { Err(SessionError::RepeatedChecksumErrors { command, attempts }) } else { Err(SessionError::NoAnswer { command, attempts }) }
     }
 
-    /// One send-and-wait. `Err` only for I/O errors.
-    fn attempt(&mut self, command: Command) -> io::Result<Result<Response, Lost>> {
+    /// One send-and-wait. `Err` only for transport failures; a reader that stays quiet is
+    /// `Ok(Err(Lost::Timeout))`.
+    fn attempt(&mut self, command: Command) -> Result<Result<Response, Lost>, TransportError> {
         if self.broken {
             self.transport.reopen()?;
             self.stats.reopens += 1;
@@ -280,13 +281,16 @@ impl<T: Transport> ReaderSession<T> {
                 self.decoder.clear();
                 return Ok(Err(Lost::Timeout));
             }
-            let n = self.transport.read(&mut buf, self.config.idle_timeout.min(left))?;
-            if n == 0 {
-                debug!(?command, buffered = self.decoder.buffered(), "reader timed out");
-                self.decoder.clear();
-                return Ok(Err(Lost::Timeout));
+            match self.transport.read(&mut buf, self.config.idle_timeout.min(left)) {
+                Ok(n) => self.decoder.push(&buf[..n]),
+                // A quiet reader is a lost answer, not a broken link: resend rather than reopen.
+                Err(TransportError::Timeout { operation: Operation::Read, .. }) => {
+                    debug!(?command, buffered = self.decoder.buffered(), "reader timed out");
+                    self.decoder.clear();
+                    return Ok(Err(Lost::Timeout));
+                }
+                Err(e) => return Err(e),
             }
-            self.decoder.push(&buf[..n]);
         }
     }
 

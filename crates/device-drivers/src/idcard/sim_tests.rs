@@ -3,6 +3,7 @@
 //! reader that vanishes and comes back.
 
 use std::io;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
@@ -12,6 +13,7 @@ use chrono::NaiveDate;
 use super::*;
 use crate::Error as _;
 use crate::ErrorKind;
+use crate::transport::{DEFAULT_BAUD, SerialConfig, SerialTransport, Transport, TransportError};
 
 fn day(y: i32, m: u32, d: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, d).unwrap()
@@ -100,7 +102,7 @@ fn test_config() -> SessionConfig {
 
 fn start() -> (ReaderSession<SerialTransport>, SimHandle) {
     let (path, sim) = Simulator::spawn_pty(cards(), Vec::new()).unwrap();
-    let transport = SerialTransport::open(SerialConfig::new(path)).unwrap();
+    let transport = SerialTransport::from_config(SerialConfig::new(path)).unwrap();
     (ReaderSession::with_config(transport, test_config()), sim)
 }
 
@@ -139,14 +141,14 @@ fn fingerprint_and_appended_address_are_read_when_asked() {
     let mut cards = cards();
     cards[0] = cards[0].clone().with_fingerprint(vec![0x5A; 1024]).with_appended_address("北京市海淀区某某街2号");
     let (path, _sim) = Simulator::spawn_pty(cards, Vec::new()).unwrap();
-    let mut session = ReaderSession::with_config(SerialTransport::open(SerialConfig::new(path)).unwrap(), test_config());
+    let mut session = ReaderSession::with_config(SerialTransport::from_config(SerialConfig::new(path)).unwrap(), test_config());
     let got = session.read_card(ReadOptions { fingerprint: true, appended_address: true }).unwrap().unwrap();
     assert_eq!(got.fingerprint.as_deref(), Some(&[0x5A; 1024][..]));
     assert_eq!(got.appended_address.as_deref(), Some("北京市海淀区某某街2号"));
     assert_eq!(got.card.id_number.unmasked(), "11010519491231002X");
     // A card without either: an empty fingerprint block and "no content" for the address.
     let (path, _sim) = Simulator::spawn_pty(self::cards(), Vec::new()).unwrap();
-    let mut session = ReaderSession::with_config(SerialTransport::open(SerialConfig::new(path)).unwrap(), test_config());
+    let mut session = ReaderSession::with_config(SerialTransport::from_config(SerialConfig::new(path)).unwrap(), test_config());
     let got = session.read_card(ReadOptions { fingerprint: true, appended_address: true }).unwrap().unwrap();
     assert_eq!(got.fingerprint.as_deref(), Some(&[][..]));
     assert_eq!(got.appended_address.as_deref(), Some(""));
@@ -234,7 +236,7 @@ fn a_card_removed_mid_read_is_a_card_error_and_the_next_card_reads() {
 #[test]
 fn a_silent_port_is_no_answer() {
     let (ours, _theirs) = serial2::SerialPort::pair().unwrap();
-    let mut session = ReaderSession::with_config(SerialTransport::from_port(ours), test_config());
+    let mut session = ReaderSession::with_config(SerialTransport::from_port(ours, Duration::from_secs(1)).unwrap(), test_config());
     let err = session.sam_status().unwrap_err();
     assert!(matches!(err, SessionError::NoAnswer { command: Command::SamStatus, attempts: 3 }), "{err:?}");
     assert!(err.to_string().contains("did not answer"));
@@ -280,29 +282,33 @@ struct Unpluggable {
 }
 
 impl Unpluggable {
-    fn check(&self) -> io::Result<()> {
-        if self.plugged.load(Ordering::SeqCst) { Ok(()) } else { Err(io::Error::new(io::ErrorKind::NotFound, "unplugged")) }
+    fn check(&self) -> Result<(), TransportError> {
+        if self.plugged.load(Ordering::SeqCst) { Ok(()) } else { Err(TransportError::Disconnected { reason: "unplugged".into() }) }
     }
 }
 
 impl Transport for Unpluggable {
-    fn write_all(&mut self, bytes: &[u8]) -> io::Result<()> {
+    fn write_all(&mut self, bytes: &[u8]) -> Result<(), TransportError> {
         self.check()?;
         self.inner.write_all(bytes)
     }
 
-    fn read(&mut self, buf: &mut [u8], timeout: Duration) -> io::Result<usize> {
+    fn read(&mut self, buf: &mut [u8], timeout: Duration) -> Result<usize, TransportError> {
         self.check()?;
         self.inner.read(buf, timeout)
     }
 
-    fn discard_input(&mut self) -> io::Result<()> {
+    fn discard_input(&mut self) -> Result<(), TransportError> {
         self.check()?;
         self.inner.discard_input()
     }
 
-    fn reopen(&mut self) -> io::Result<()> {
-        self.check()?;
+    fn reopen(&mut self) -> Result<(), TransportError> {
+        if !self.plugged.load(Ordering::SeqCst) {
+            // As opening a vanished USB-serial device's path fails.
+            let path = self.inner.path().map_or_else(PathBuf::new, PathBuf::from);
+            return Err(TransportError::Open { path, source: io::Error::new(io::ErrorKind::NotFound, "unplugged") });
+        }
         self.inner.reopen()
     }
 }
@@ -311,13 +317,13 @@ impl Transport for Unpluggable {
 fn a_reader_that_vanishes_and_returns_is_reopened() {
     let (path, sim) = Simulator::spawn_pty(cards(), Vec::new()).unwrap();
     let plugged = Arc::new(AtomicBool::new(true));
-    let transport = Unpluggable { inner: SerialTransport::open(SerialConfig::new(&path)).unwrap(), plugged: Arc::clone(&plugged) };
+    let transport = Unpluggable { inner: SerialTransport::from_config(SerialConfig::new(&path)).unwrap(), plugged: Arc::clone(&plugged) };
     let mut session = ReaderSession::with_config(transport, test_config());
     assert!(session.read_card(ReadOptions::default()).unwrap().is_some());
 
     plugged.store(false, Ordering::SeqCst);
     let err = session.read_card(ReadOptions::default()).unwrap_err();
-    assert!(matches!(err, SessionError::Io(_)), "{err:?}");
+    assert!(matches!(err, SessionError::Transport(TransportError::Open { .. })), "{err:?}");
     assert_eq!(err.kind(), ErrorKind::Disconnected);
     assert!(session.read_card(ReadOptions::default()).is_err(), "still gone");
 
@@ -362,7 +368,7 @@ fn a_simulator_on_a_path_answers_a_driver_on_the_other_end() {
     let (driver_end, sim_end) = serial2::SerialPort::pair().unwrap();
     let sim_path = std::fs::read_link(format!("/proc/self/fd/{}", std::os::unix::io::AsRawFd::as_raw_fd(&sim_end))).unwrap();
     let sim = Simulator::spawn_on_path(&sim_path, DEFAULT_BAUD, cards(), vec![Fault::NoCard]).unwrap();
-    let mut session = ReaderSession::with_config(SerialTransport::from_port(driver_end), test_config());
+    let mut session = ReaderSession::with_config(SerialTransport::from_port(driver_end, Duration::from_secs(1)).unwrap(), test_config());
     assert!(read(&mut session).unwrap().is_none(), "the fault given at start hides the card");
     sim.clear_faults();
     assert_reads(&mut session, 0);
