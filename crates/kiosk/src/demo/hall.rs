@@ -35,6 +35,9 @@ pub struct Tally {
     pub ratings: u64,
     pub pauses: u64,
     pub sync_failures: u64,
+    pub printed: u64,
+    pub not_printed: u64,
+    pub reprinted: u64,
 }
 
 /// Central, in process.

@@ -3,8 +3,10 @@
 //! It starts the real central service on loopback, gives every simulated device (kiosks, counters,
 //! a board) its own SQLite store and sync agent, and drives them through a compressed business day
 //! of citizens drawn from the seed. Everything travels the production path: kiosks issue tickets
-//! through [`crate::desk`], counters act through [`crate::counter`], the board follows the push
-//! stream, and one kiosk's link to central is cut for a while through a real TCP forwarder.
+//! through [`crate::desk`] and print them on ESC/POS printer simulators through the real driver
+//! ([`crate::printing`]; one printer runs out of paper for a while and its tickets are reprinted),
+//! counters act through [`crate::counter`], the board follows the push stream, and one kiosk's
+//! link to central is cut for a while through a real TCP forwarder.
 //!
 //! Time is virtual and advances in fixed steps; within a step the devices act one after another,
 //! so a seed gives the same day every time (only the pacing follows the wall clock).
@@ -29,6 +31,8 @@ use crate::agent::SyncAgent;
 use crate::client::CentralClient;
 use crate::clock::{Clock, SharedClock};
 use crate::config::Config;
+use device_drivers::escpos::sim::{PrinterSim, SimConfig};
+use device_drivers::escpos::{PaperWidth, PrinterCondition};
 
 pub use citizens::{Visit, plan_day};
 pub use link::Link;
@@ -103,10 +107,21 @@ struct SimDevice {
 }
 
 impl SimDevice {
-    fn open(dir: &std::path::Path, id: &str, role: DeviceRole, hall: &HallId, window: Option<u16>, url: &str, clock: SharedClock) -> Result<Self> {
+    #[allow(clippy::too_many_arguments)]
+    fn open(
+        dir: &std::path::Path,
+        id: &str,
+        role: DeviceRole,
+        hall: &HallId,
+        window: Option<u16>,
+        url: &str,
+        printer: Option<std::net::SocketAddr>,
+        clock: SharedClock,
+    ) -> Result<Self> {
         let window_line = window.map(|w| format!("window = {w}\n")).unwrap_or_default();
+        let printer = printer.map(|a| format!("\n[printer]\ntcp = \"{a}\"\npaper = \"58mm\"\ntimeout_ms = 1000\n")).unwrap_or_default();
         let text = format!(
-            "[device]\nid = \"{id}\"\nrole = \"{}\"\nhall = \"{hall}\"\n{window_line}\n[central]\nurl = \"{url}\"\ntimeout_ms = 2000\n\n[store]\npath = \"{}\"\n\n[leases]\nblock = 6\n",
+            "[device]\nid = \"{id}\"\nrole = \"{}\"\nhall = \"{hall}\"\n{window_line}\n[central]\nurl = \"{url}\"\ntimeout_ms = 2000\n\n[store]\npath = \"{}\"\n\n[leases]\nblock = 6\n{printer}",
             role.as_str(),
             dir.join(format!("{id}.db")).display()
         );
@@ -222,15 +237,19 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     // Devices. kiosk-2 talks to central through a link the demo can cut.
     let link = Link::start(central.addr).await?;
     let mut kiosks = Vec::new();
+    let mut printers = Vec::new();
     for i in 1..=args.kiosks {
         let via = if i == 2 { format!("http://{}", link.addr()) } else { url.clone() };
-        kiosks.push(SimDevice::open(&dir, &format!("kiosk-{i}"), DeviceRole::Kiosk, &hall, None, &via, clock.clone())?);
+        // Each kiosk has its ticket printer: the ESC/POS simulator on loopback, driven by the real driver.
+        let printer = PrinterSim::tcp("127.0.0.1:0", &SimConfig { paper: PaperWidth::Mm58, ..Default::default() }).context("starting a printer simulator")?;
+        kiosks.push(SimDevice::open(&dir, &format!("kiosk-{i}"), DeviceRole::Kiosk, &hall, None, &via, printer.tcp_address(), clock.clone())?);
+        printers.push(printer);
     }
     let mut counters = Vec::new();
     for i in 1..=args.counters {
-        counters.push(SimDevice::open(&dir, &format!("counter-{i}"), DeviceRole::Counter, &hall, Some(i as u16), &url, clock.clone())?);
+        counters.push(SimDevice::open(&dir, &format!("counter-{i}"), DeviceRole::Counter, &hall, Some(i as u16), &url, None, clock.clone())?);
     }
-    let board = SimDevice::open(&dir, "board-1", DeviceRole::Board, &hall, None, &url, clock.clone())?;
+    let board = SimDevice::open(&dir, "board-1", DeviceRole::Board, &hall, None, &url, None, clock.clone())?;
     for d in kiosks.iter().chain(counters.iter()).chain(std::iter::once(&board)) {
         d.agent.sync_once().await.with_context(|| format!("first sync of {}", d.config.device.id))?;
     }
@@ -268,6 +287,7 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     // an 8-hour day), during the morning rush.
     let span = close - open;
     let (cut_at, heal_at) = (open + span * 19 / 100, open + span * 34 / 100);
+    let paper_out_at = open + span * 55 / 100;
     let step = Duration::seconds(20);
     let mut t = open;
     let mut next_visit = 0;
@@ -304,6 +324,18 @@ pub async fn run(args: DemoArgs) -> Result<()> {
                 }
             }
         }
+        // kiosk-1's printer runs out of paper after lunch; a technician changes the roll 20 minutes later.
+        let paper_out = t >= paper_out_at && t < paper_out_at + Duration::minutes(20);
+        if paper_out != (printers[0].condition() == PrinterCondition::PaperEnd) {
+            printers[0].set_condition(if paper_out { PrinterCondition::PaperEnd } else { PrinterCondition::Normal });
+            if !args.quiet {
+                eprintln!("[{}] kiosk-1's printer {}", local(t), if paper_out { "is OUT OF PAPER" } else { "has a new roll: reprinting" });
+            }
+            if !paper_out {
+                let done = crate::printing::reprint_recent(&mut kiosks[0].store(), &kiosks[0].config, t, Duration::minutes(30))?;
+                tally.reprinted += done.iter().filter(|(_, r)| r.printed).count() as u64;
+            }
+        }
         // Citizens arriving at kiosks.
         while next_visit < visits.len() && visits[next_visit].arrives <= t {
             let v = &visits[next_visit];
@@ -323,6 +355,14 @@ pub async fn run(args: DemoArgs) -> Result<()> {
             }
             if !link.is_up() && v.kiosk == 1 {
                 offline_tickets.push(receipt.ticket_id.clone());
+            }
+            // Print after commit. While kiosk-1 is out of paper the citizen keeps the number on
+            // screen; the ticket is printed when the roll is changed.
+            let report = crate::printing::try_print(&mut k.store(), &k.config, &crate::printing::PrintJob::from(&receipt));
+            if report.printed {
+                tally.printed += 1;
+            } else {
+                tally.not_printed += 1;
             }
             plans.insert(receipt.ticket_id, v.clone());
         }
@@ -394,7 +434,9 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     board_view.abort();
 
     let board_calls = board_seen.lock().unwrap_or_else(|p| p.into_inner()).calls;
-    let seen = summary::Seen { kiosks: &kiosks, offline: (!args.no_partition).then_some(&offline_tickets[..]), tally: &tally, board_calls };
+    let printed_at_printers: u64 = printers.iter().map(|p| p.tickets().len() as u64).sum();
+    let seen =
+        summary::Seen { printed_at_printers, kiosks: &kiosks, offline: (!args.no_partition).then_some(&offline_tickets[..]), tally: &tally, board_calls };
     let summary = summary::build(&central, &hall, today, seen)?;
     if args.json {
         println!("{}", serde_json::to_string_pretty(&summary.json)?);

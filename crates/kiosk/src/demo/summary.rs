@@ -36,6 +36,8 @@ fn p90(s: &Summary) -> String {
 
 /// What the demo saw, for the report.
 pub(super) struct Seen<'a> {
+    /// Tickets the printer simulators received.
+    pub printed_at_printers: u64,
     pub kiosks: &'a [SimDevice],
     /// Tickets kiosk-2 issued while cut off, or `None` when the link was never cut.
     pub offline: Option<&'a [TicketId]>,
@@ -44,7 +46,7 @@ pub(super) struct Seen<'a> {
 }
 
 pub(super) fn build(central: &DemoCentral, hall: &HallId, day: NaiveDate, seen: Seen<'_>) -> Result<Report> {
-    let Seen { kiosks, offline, tally, board_calls } = seen;
+    let Seen { printed_at_printers, kiosks, offline, tally, board_calls } = seen;
     let partitioned = offline.is_some();
     let offline = offline.unwrap_or_default();
     let stats = central.stats(hall, day)?;
@@ -110,6 +112,15 @@ pub(super) fn build(central: &DemoCentral, hall: &HallId, day: NaiveDate, seen: 
     } else {
         writeln!(t, "\nkiosk-2 kept its link to central all day (--no-partition); {} fallback numbers issued.", tally.fallback)?;
     }
+    writeln!(
+        t,
+        "Printing: {} tickets printed at issue; kiosk-1 ran out of paper for 20 minutes: {} tickets issued without printing (the number stays on screen), {} reprinted with their numbers after the roll was changed.",
+        tally.printed, tally.not_printed, tally.reprinted
+    )?;
+    let mut unprinted = 0;
+    for k in kiosks {
+        unprinted += k.store().unprinted_tickets()?.len();
+    }
     let checks = [
         (
             "every issued ticket reached central exactly once",
@@ -119,6 +130,11 @@ pub(super) fn build(central: &DemoCentral, hall: &HallId, day: NaiveDate, seen: 
         ("no number issued twice in a queue", duplicates == 0, format!("{duplicates} duplicated numbers")),
         ("every offline ticket synced", offline_synced == offline.len(), format!("{offline_synced}/{}", offline.len())),
         ("kiosk outboxes empty after closing", outbox_left == 0, format!("{outbox_left} events left")),
+        (
+            "every ticket printed exactly once, reprints included",
+            unprinted == 0 && printed_at_printers == tally.issued && tally.printed + tally.reprinted == tally.issued,
+            format!("{} issued, {printed_at_printers} at the printers, {unprinted} unprinted", tally.issued),
+        ),
         (
             "the board saw every call and recall",
             board_calls == tally.calls + tally.recalls,
@@ -139,6 +155,7 @@ pub(super) fn build(central: &DemoCentral, hall: &HallId, day: NaiveDate, seen: 
             "issued": tally.issued, "fallback_numbers": tally.fallback, "calls": tally.calls, "recalls": tally.recalls,
             "skips": tally.skips, "transfers": tally.transfers, "finished": tally.finished, "ratings": tally.ratings,
             "pauses": tally.pauses, "sync_failures_while_offline": tally.sync_failures,
+            "printed": tally.printed, "not_printed": tally.not_printed, "reprinted": tally.reprinted,
         },
         "offline": { "issued": offline.len(), "synced": offline_synced },
         "checks": checks.iter().map(|(w, p, d)| json!({"check": w, "ok": p, "detail": d})).collect::<Vec<_>>(),
