@@ -62,6 +62,8 @@ fn idcard_doctor_reads_masks_and_reports_expiry() {
         assert!(v.get(key).is_some(), "missing {key}: {v}");
     }
     assert_eq!(v["id_number"], "110105********1239", "masked by default");
+    assert_eq!(v["photo"]["decoded"], false, "no WLT decoder configured: {v}");
+    assert!(v["photo"]["reason"].as_str().unwrap().contains("staffed"), "the fallback is named: {v}");
     assert_eq!(v["expired"], false);
     assert!(!stdout.contains("110105199003071239"));
     let (code, stdout, _) = kiosk(&["doctor", "idcard", "--port", &pty, "--timeout", "10", "--json", "--show-pii"]);

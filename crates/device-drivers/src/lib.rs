@@ -16,7 +16,8 @@
 //! Built so far (sans-IO cores, blocking drivers with timeouts at the edges):
 //! - [`idcard`]: the GA/T 467 SAM frame codec (incremental decoder that resynchronises on the
 //!   preamble), SW3 statuses, decoding of all four card layouts with GB 11643 checks, the
-//!   `CardReader` session over a serial transport with polling, and a simulator on a pty;
+//!   `CardReader` session over a serial transport with polling, the photo (readers that return
+//!   BMP, a vendor WLT decoder loaded at run time, or "undecoded"), and a simulator on a pty;
 //! - [`escpos`]: the ticket document model rendered to ESC/POS (GB18030, visible replacement of what
 //!   the printer cannot print, wrapping by display width), `DLE EOT` status decoding, an incremental
 //!   parser with a replay to a laid-out text dump, the `TicketPrinter` driver over TCP 9100 or

@@ -218,6 +218,10 @@ pub struct IdcardDoctorArgs {
     /// Show the ID number and address unmasked (personal information: only with the holder present).
     #[arg(long)]
     pub show_pii: bool,
+    /// The reader vendor's WLT photo decoder library (a .so exporting `int unpack(char *wlt, char
+    /// *bmp, int flag)`); without it the photo is reported as undecoded.
+    #[arg(long)]
+    pub photo_decoder: Option<PathBuf>,
 }
 
 /// Reads one card and prints it; errors say what to do.
@@ -258,8 +262,7 @@ pub fn doctor_idcard(args: &IdcardDoctorArgs) -> Result<()> {
         "valid_from": card.valid_from,
         "valid_until": match card.valid_until { ValidUntil::Date(d) => d.to_string(), ValidUntil::LongTerm => "长期".to_owned() },
         "expired": card.is_expired(today),
-        "photo": { "format": "wlt", "bytes": card.photo.0.len(), "decoded": false,
-                   "note": "WLT needs the reader vendor's decoder; face verification must use the fallback without it" },
+        "photo": photo_json(args.photo_decoder.as_deref(), &card.photo.0),
         "serial": reading.serial.to_string(),
     });
     match &card.details {
@@ -293,4 +296,25 @@ pub fn doctor_idcard(args: &IdcardDoctorArgs) -> Result<()> {
         eprintln!("note: this card has EXPIRED; a kiosk refuses it");
     }
     Ok(())
+}
+
+/// What is known about the card photo: decoded by the vendor library when one is given, otherwise
+/// reported as undecoded (face verification then falls back to the staffed path).
+fn photo_json(decoder: Option<&std::path::Path>, wlt: &[u8]) -> serde_json::Value {
+    use device_drivers::idcard::photo::{Photo, PhotoDecoder, PhotoSource, VendorLibraryConfig};
+    let source = match decoder {
+        Some(path) => PhotoSource::VendorLibrary(VendorLibraryConfig::new(path)),
+        None => PhotoSource::NoDecoder,
+    };
+    match PhotoDecoder::open(&source).and_then(|d| d.decode(wlt)) {
+        Ok(Photo::Decoded { image, by }) => serde_json::json!({
+            "format": "wlt", "bytes": wlt.len(), "decoded": true, "by": format!("{by:?}"),
+            "width": image.width(), "height": image.height(),
+        }),
+        Ok(other) => serde_json::json!({
+            "format": "wlt", "bytes": wlt.len(), "decoded": false,
+            "reason": match &other { Photo::Undecoded { reason } => reason.to_string(), _ => "unknown".to_owned() },
+        }),
+        Err(e) => serde_json::json!({ "format": "wlt", "bytes": wlt.len(), "decoded": false, "reason": e.to_string() }),
+    }
 }

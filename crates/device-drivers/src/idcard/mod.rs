@@ -4,8 +4,8 @@
 //! (security module) that talks to the card; the host talks to the SAM in the frames of GA/T 467,
 //! over serial or USB. The protocol core here is **sans-IO** (commands to bytes, bytes to
 //! responses and cards, no port, clock or thread); a blocking session with timeouts runs it over
-//! a transport, and a simulator answers with the same codec. The USB (`rusb`) transport and the
-//! photo decoders come later.
+//! a transport, and a simulator answers with the same codec. The USB (`rusb`) transport comes
+//! later.
 //!
 //! Session and simulator:
 //! - [`session`]: [`ReaderSession`], the [`CardReader`] trait (reset, SAM status, card serial,
@@ -32,8 +32,10 @@
 //! - [`codes`]: [`Sex`] (GB/T 2261.1) and [`Ethnicity`] (GB/T 3304).
 //! - [`id_number`]: [`IdNumber`], checked with GB 11643 (ISO 7064 MOD 11-2).
 //!
-//! The photo is kept as the card's 1024 bytes of WLT ([`WltPhoto`]); decoding it needs a vendor
-//! library and is not done here.
+//! The photo is kept as the card's 1024 bytes of WLT ([`WltPhoto`]). WLT is proprietary and is
+//! never decoded here: [`photo`] turns the photo block into an [`RgbImage`] when the reader
+//! returns a BMP or a vendor library is configured ([`PhotoSource`], [`PhotoDecoder`]), and says
+//! [`Photo::Undecoded`] otherwise, so face verification falls back to the staffed path.
 //!
 //! Personal data does not leak through formatting: `Debug` and `Display` of [`IdNumber`] show
 //! only its first 6 and last 4 characters, `Debug` of [`Card`] masks the address the same way and
@@ -56,6 +58,7 @@ pub mod card_spec;
 pub mod codes;
 pub mod frame;
 pub mod id_number;
+pub mod photo;
 pub mod poll;
 pub mod read;
 pub mod session;
@@ -72,6 +75,10 @@ pub use card_spec::{CardSpec, CardSpecError};
 pub use codes::{Ethnicity, Sex};
 pub use frame::{Command, Frame, FrameDecoder, FrameError, Response};
 pub use id_number::{IdNumber, IdNumberError, IdScheme, gb11643_check_char};
+pub use photo::{
+    BmpError, DecodedBy, PHOTO_BMP_LEN, PHOTO_HEIGHT, PHOTO_WIDTH, Photo, PhotoDecoder, PhotoError, PhotoSource, RgbImage, UndecodedReason,
+    VendorLibraryConfig, parse_bmp,
+};
 pub use poll::{CardEvent, PollConfig, Poller};
 pub use read::{CardRead, CardSerial, decode_appended_address};
 pub use session::{CardReader, CardReading, ReadOptions, ReaderSession, SessionConfig, SessionError, SessionStats};
