@@ -62,6 +62,19 @@ impl Clock for ManualClock {
 }
 
 /// A central on a fresh in-memory database with the example catalogue.
+/// Central on the file `db` with the example catalogue, and a 20-number `household` lease for kiosk-1.
+pub fn open_with_household_lease(db: &std::path::Path) -> (Arc<Central>, Lease) {
+    let c = Central::open(db, CentralConfig::default()).unwrap();
+    c.load_catalogue(&catalogue()).unwrap();
+    let lease = c
+        .lease(
+            Some(&dev("kiosk-1")),
+            &LeaseRequest { device_id: dev("kiosk-1"), request_id: 1, hall: hall(), service: svc("household"), business_day: day(), size: 20 },
+        )
+        .unwrap();
+    (c, lease)
+}
+
 pub fn central_in_memory() -> Arc<Central> {
     let c = Central::open_in_memory(CentralConfig::default()).unwrap();
     c.load_catalogue(&catalogue()).unwrap();

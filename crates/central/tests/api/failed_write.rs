@@ -4,7 +4,6 @@
 
 use central::{Central, CentralConfig, CentralError};
 use chrono::Utc;
-use hall_protocol::api::LeaseRequest;
 use hall_protocol::{CounterAction, EventOutcome, Priority};
 
 use crate::common::*;
@@ -19,14 +18,7 @@ fn fail_inserts_into(db: &std::path::Path, table: &str) -> rusqlite::Connection 
 fn a_failed_write_after_an_accepted_input_leaves_the_engine_as_it_was() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("central.db");
-    let c = Central::open(&db, CentralConfig::default()).unwrap();
-    c.load_catalogue(&catalogue()).unwrap();
-    let lease = c
-        .lease(
-            Some(&dev("kiosk-1")),
-            &LeaseRequest { device_id: dev("kiosk-1"), request_id: 1, hall: hall(), service: svc("household"), business_day: day(), size: 20 },
-        )
-        .unwrap();
+    let (c, lease) = open_with_household_lease(&db);
     let tickets = (1..=6u64).map(|s| ticket_event("kiosk-1", s, "household", leased('A', s as u32), Some(lease.lease_id), 100 + s, Priority::Normal)).collect();
     c.push(Some(&dev("kiosk-1")), &batch("kiosk-1", tickets)).unwrap();
     let counter = |seq, action| c.push(Some(&dev("counter-1")), &batch("counter-1", vec![counter_event("counter-1", seq, 1, action, Utc::now())]));

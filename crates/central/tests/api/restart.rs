@@ -4,7 +4,6 @@
 use central::engine::QueueEngine;
 use central::{Central, CentralConfig};
 use chrono::Utc;
-use hall_protocol::api::LeaseRequest;
 use hall_protocol::{CounterAction, EventOutcome, Priority};
 
 use crate::common::*;
@@ -31,14 +30,7 @@ fn act(c: &Central, device: &str, seq: u64, window: u16, action: CounterAction) 
 fn restart_rebuilds_the_engine_identically() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("central.db");
-    let c = Central::open(&db, CentralConfig::default()).unwrap();
-    c.load_catalogue(&catalogue()).unwrap();
-    let lease = c
-        .lease(
-            Some(&dev("kiosk-1")),
-            &LeaseRequest { device_id: dev("kiosk-1"), request_id: 1, hall: hall(), service: svc("household"), business_day: day(), size: 20 },
-        )
-        .unwrap();
+    let (c, lease) = open_with_household_lease(&db);
     let priorities = [Priority::Normal, Priority::Elderly, Priority::Normal, Priority::Disabled, Priority::Normal];
     let events: Vec<_> = (1..=12u64)
         .map(|s| ticket_event("kiosk-1", s, "household", leased('A', s as u32), Some(lease.lease_id), 5_000 + s, priorities[s as usize % 5]))
