@@ -119,7 +119,7 @@ fn tickets_print_after_commit_and_reprint_with_the_same_number() {
 
     // A new roll: the same printer address answers normally now.
     drop(sim);
-    let (_sim2, mut out2, _) = start_sim(&["sim", "printer", "--tcp", &addr, "--paper", "58mm", "--tickets", "2"]);
+    let (_sim2, mut out2, _) = start_sim(&["sim", "printer", "--tcp", &addr, "--paper", "58mm", "--tickets", "3"]);
     let (code, stdout, _) = kiosk(&["reprint", "--config", cfg]);
     assert_eq!(code, 0, "{stdout}");
     assert!(stdout.contains("reprinted"), "{stdout}");
@@ -130,8 +130,15 @@ fn tickets_print_after_commit_and_reprint_with_the_same_number() {
     assert_eq!(code, 0);
     let t2: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(t2["printed"], true, "{t2}");
+    // An appointment check-in issues a ticket too, and prints it the same way.
+    let (code, stdout, stderr) = kiosk(&["checkin", "--config", cfg, "--appointment", "YY20261125-0001", "--service", "household"]);
+    assert_eq!(code, 0, "{stderr}");
+    let t3: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(t3["printed"], true, "{t3}");
+    assert_eq!(t3["priority"], "appointment");
     let mut printed = String::new();
     out2.read_to_string(&mut printed).unwrap();
     assert!(printed.contains(&number), "the reprint carries the original number {number}:\n{printed}");
     assert!(printed.contains(t2["number"].as_str().unwrap()));
+    assert!(printed.contains(t3["number"].as_str().unwrap()));
 }

@@ -283,6 +283,12 @@ impl Config {
             .map_err(|_| format!("[business_day] utc_offset must look like +08:00, got {:?}", self.business_day.utc_offset))
     }
 
+    /// The hall's UTC offset, for code that runs after [`Config::parse`] checked it (+08:00 if a
+    /// hand-built config skipped that check).
+    pub fn hall_offset(&self) -> FixedOffset {
+        self.utc_offset().unwrap_or_else(|_| FixedOffset::east_opt(8 * 3600).expect("+08:00 is a valid offset"))
+    }
+
     /// The local time the business day rolls over.
     pub fn rollover(&self) -> Result<NaiveTime, String> {
         NaiveTime::parse_from_str(&self.business_day.rollover, "%H:%M")

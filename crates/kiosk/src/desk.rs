@@ -67,9 +67,7 @@ pub struct Receipt {
 /// The business day `now` belongs to, by the hall's offset and rollover time.
 pub fn business_day(config: &Config, now: DateTime<Utc>) -> BusinessDay {
     // Both were validated when the config was loaded.
-    let offset = config.utc_offset().unwrap_or_else(|_| chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset"));
-    let rollover = config.rollover().unwrap_or_default();
-    offline_store::business_day(now, offset, rollover)
+    offline_store::business_day(now, config.hall_offset(), config.rollover().unwrap_or_default())
 }
 
 /// Issues one ticket for `service` at time `now`.

@@ -226,6 +226,33 @@ fn lock(store: &Arc<Mutex<Store>>) -> std::sync::MutexGuard<'_, Store> {
     store.lock().unwrap_or_else(|p| p.into_inner())
 }
 
+/// Prints a committed ticket when the kiosk has a printer, and returns the receipt JSON with the
+/// print result (`printed`, `print_error`, `print_warnings`). The ticket is durable either way.
+fn print_after_commit(d: &Device, receipt: &desk::Receipt) -> Result<serde_json::Value> {
+    let mut value = serde_json::to_value(receipt)?;
+    if d.config.printer.is_some() {
+        let report = printing::try_print(&mut lock(&d.store), &d.config, &printing::PrintJob::from(receipt));
+        value["printed"] = report.printed.into();
+        if let Some(e) = report.error {
+            value["print_error"] = e.into();
+        }
+        if !report.warnings.is_empty() {
+            value["print_warnings"] = report.warnings.into();
+        }
+    }
+    Ok(value)
+}
+
+/// Tries to push the outbox for at most two seconds; what is not pushed is synced later.
+async fn push_briefly(d: &Device) {
+    let mut report = Default::default();
+    match tokio::time::timeout(Duration::from_secs(2), d.agent.push(&mut report, &mut |_| {})).await {
+        Ok(Ok(())) => {}
+        Ok(Err(e)) => tracing::info!(error = %e, "kept locally; it will be synced later"),
+        Err(_) => tracing::info!("central is slow; kept locally, it will be synced later"),
+    }
+}
+
 async fn dispatch(command: Command) -> Result<ExitCode> {
     match command {
         Command::Demo(args) => {
@@ -238,37 +265,21 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             let mut out = std::io::stdout().lock();
             for _ in 0..count {
                 let receipt = desk::issue_ticket(&mut lock(&d.store), &d.config, &service, priority, d.clock.now())?;
-                // Print after commit: the ticket is already durable, whatever the printer says.
-                let mut value = serde_json::to_value(&receipt)?;
-                if d.config.printer.is_some() {
-                    let report = printing::try_print(&mut lock(&d.store), &d.config, &printing::PrintJob::from(&receipt));
-                    value["printed"] = report.printed.into();
-                    if let Some(e) = report.error {
-                        value["print_error"] = e.into();
-                    }
-                    if !report.warnings.is_empty() {
-                        value["print_warnings"] = report.warnings.into();
-                    }
-                }
                 // One line per durable ticket, flushed at once: a crash test counts these lines.
-                serde_json::to_writer(&mut out, &value)?;
+                serde_json::to_writer(&mut out, &print_after_commit(&d, &receipt)?)?;
                 out.write_all(b"\n")?;
                 out.flush()?;
             }
             if !no_push {
-                let mut report = Default::default();
-                if let Err(e) = tokio::time::timeout(Duration::from_secs(2), d.agent.push(&mut report, &mut |_| {})).await.unwrap_or_else(|_| Ok(())) {
-                    tracing::info!(error = %e, "ticket kept locally; it will be synced later");
-                }
+                push_briefly(&d).await;
             }
             Ok(ExitCode::SUCCESS)
         }
         Command::Checkin { config, appointment, service } => {
             let d = open_device(&config)?;
             let receipt = desk::check_in(&mut lock(&d.store), &d.config, &appointment, &service, d.clock.now())?;
-            println!("{}", serde_json::to_string(&receipt)?);
-            let mut report = Default::default();
-            let _ = tokio::time::timeout(Duration::from_secs(2), d.agent.push(&mut report, &mut |_| {})).await;
+            println!("{}", serde_json::to_string(&print_after_commit(&d, &receipt)?)?);
+            push_briefly(&d).await;
             Ok(ExitCode::SUCCESS)
         }
         Command::Sync { config } => sync(&config).await,

@@ -96,7 +96,7 @@ pub fn print_ticket(store: &mut Store, config: &Config, ticket: &PrintJob) -> Re
     let hall = &config.device.hall;
     let hall_name = store.hall(hall)?.map(|h| h.name).unwrap_or_else(|| hall.to_string());
     let service_name = store.service(hall, &ticket.service)?.map(|s| s.name).unwrap_or_else(|| ticket.service.to_string());
-    let offset = config.utc_offset().unwrap_or_else(|_| chrono::FixedOffset::east_opt(8 * 3600).expect("valid offset"));
+    let offset = config.hall_offset();
     let number = ticket.number.to_string();
     let doc = Ticket {
         hall: hall_name,
