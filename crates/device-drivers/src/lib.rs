@@ -34,8 +34,12 @@
 #![warn(missing_docs)]
 
 pub mod escpos;
+pub mod gpio;
 pub mod idcard;
+pub mod keypad;
+pub mod led;
 pub mod transport;
+pub mod voice;
 
 /// The class of a peripheral failure, in the manner of embedded-hal's `ErrorKind`: drivers keep rich
 /// errors of their own and map them to a kind, on which generic code (health, retry) branches.
