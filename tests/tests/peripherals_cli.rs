@@ -28,7 +28,9 @@ fn example(name: &str) -> String {
 
 #[test]
 fn printer_doctor_prints_a_test_ticket_the_simulator_reads_back() {
-    let (_sim, mut out, endpoint) = start_sim(&["sim", "printer", "--tcp", "127.0.0.1:0", "--paper", "58mm", "--tickets", "1"]);
+    let dump = tempfile::tempdir().unwrap();
+    let dump_dir = dump.path().to_str().unwrap();
+    let (_sim, mut out, endpoint) = start_sim(&["sim", "printer", "--tcp", "127.0.0.1:0", "--paper", "58mm", "--tickets", "1", "--dump", dump_dir]);
     let addr = endpoint.strip_prefix("tcp://").expect("tcp endpoint");
     let (code, stdout, stderr) = kiosk(&["doctor", "printer", "--tcp", addr, "--paper", "58mm", "--test-ticket"]);
     assert_eq!(code, 0, "{stdout}{stderr}");
@@ -38,6 +40,12 @@ fn printer_doctor_prints_a_test_ticket_the_simulator_reads_back() {
     for text in ["徐汇区行政服务中心", "户籍办理", "A012", "4x4", "QR", "cut"] {
         assert!(printed.contains(text), "{text:?} missing from what the printer got:\n{printed}");
     }
+    // The simulator keeps the paper as a picture: 58 mm is 384 dots wide.
+    assert!(printed.contains("picture: "), "{printed}");
+    let png = std::fs::read(dump.path().join("ticket-0001.png")).expect("a picture of the ticket");
+    let picture = device_drivers::idcard::image_file::decode_png(&png).unwrap();
+    assert_eq!(picture.width(), 384);
+    assert!(picture.pixels().iter().any(|&v| v < 128), "something is printed on it");
 }
 
 #[test]
@@ -74,6 +82,37 @@ fn idcard_doctor_reads_masks_and_reports_expiry() {
     let (code, stdout, _) = kiosk(&["doctor", "idcard", "--port", &pty2, "--timeout", "10", "--json"]);
     assert_eq!(code, 0);
     assert!(stdout.contains("\"expired\":true"), "{stdout}");
+}
+
+#[test]
+fn a_reader_that_decodes_photos_gives_the_photo_which_only_show_pii_saves() {
+    let (_sim, _out, pty) = start_sim(&["sim", "idcard", "--pty", "--decodes-photos", "--card", &example("resident.toml"), "--seconds", "60"]);
+    let (code, stdout, stderr) = kiosk(&["doctor", "idcard", "--port", &pty, "--timeout", "10", "--json", "--reader-decodes-photo"]);
+    assert_eq!(code, 0, "{stderr}");
+    let v: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    assert_eq!(v["photo"]["format"], "bmp", "{v}");
+    assert_eq!(v["photo"]["decoded"], true, "{v}");
+    assert_eq!(v["photo"]["by"], "reader", "{v}");
+    assert_eq!((v["photo"]["width"].as_u64(), v["photo"]["height"].as_u64()), (Some(102), Some(126)));
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("photo.png");
+    let out = out.to_str().unwrap();
+    let (code, _, stderr) = kiosk(&["doctor", "idcard", "--port", &pty, "--timeout", "10", "--reader-decodes-photo", "--save-photo", out]);
+    assert_ne!(code, 0, "saving a face needs --show-pii");
+    assert!(stderr.contains("--show-pii"), "{stderr}");
+    let (code, _, stderr) = kiosk(&["doctor", "idcard", "--port", &pty, "--timeout", "10", "--reader-decodes-photo", "--show-pii", "--save-photo", out]);
+    assert_eq!(code, 0, "{stderr}");
+    let saved = std::fs::read(out).unwrap();
+    let want = std::fs::read(example("resident-photo.png")).unwrap();
+    let decode = |b: &[u8]| device_drivers::idcard::image_file::decode_png(b).unwrap();
+    assert_eq!(decode(&saved), decode(&want), "the photo saved is the card's photo, pixel for pixel");
+}
+
+#[test]
+fn a_simulator_that_decodes_photos_needs_a_photo_on_every_card() {
+    let (code, _, stderr) = kiosk(&["sim", "idcard", "--pty", "--decodes-photos", "--card", &example("expired.toml"), "--seconds", "1"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("no `photo` image"), "{stderr}");
 }
 
 #[test]

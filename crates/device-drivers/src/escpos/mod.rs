@@ -6,6 +6,7 @@
 //! Ticket + TicketTemplate ──document()──> Document (blocks: text, rule, QR, feed, cut)
 //!        ──layout(PrinterProfile)──> Layout (wrapped lines, QR symbols, feeds, cuts)
 //!        ──to_escpos()──> bytes ──Parser──> Events ──Replay──> Layout ──to_text()──> dump
+//!                                                                 └──TicketPicture::draw()──> PNG
 //! ```
 //!
 //! - [`ticket`]: the ticket's fields and a configurable template (default: a Chinese government
@@ -18,6 +19,8 @@
 //! - [`parser`]: incremental parser, any chunking, never fails; unknown bytes become events.
 //! - [`replay`]: parser events folded back into a [`Layout`].
 //! - [`status`]: `DLE EOT 1/2/3/4` answers decoded, and the "can print / paper low" verdict.
+//! - [`render`]: a [`Layout`] drawn dot for dot as the printer prints it ([`TicketPicture`]), with a
+//!   real CJK font, saved as PNG.
 //!
 //! - [`driver`]: the [`TicketPrinter`] trait and [`EscposPrinter`], which checks `DLE EOT` status
 //!   before and after every ticket, refuses to send when the printer cannot print, and reports
@@ -37,6 +40,7 @@ pub mod driver;
 pub mod layout;
 pub mod paper;
 pub mod parser;
+pub mod render;
 pub mod replay;
 pub mod sim;
 pub mod status;
@@ -54,6 +58,7 @@ pub use driver::{DriverConfig, EscposPrinter, PrintOutcome, PrinterError, Printe
 pub use layout::{Layout, LayoutItem, Line, QrSymbol, Run, RunStyle};
 pub use paper::{PaperWidth, PrinterProfile};
 pub use parser::{Event, Parser, parse};
+pub use render::{PictureError, PictureOptions, TicketFont, TicketPicture};
 pub use replay::{Replay, replay_bytes};
 pub use status::{PrinterCondition, Problem, Status, StatusReport, Verdict, decode as decode_status};
 pub use text::{Charset, ReplaceReason, Replacement};

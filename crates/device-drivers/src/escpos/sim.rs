@@ -5,7 +5,11 @@
 //! It parses everything it receives with the incremental [`Parser`], lays it out with [`Replay`]
 //! on its configured paper, answers `DLE EOT n` as a printer in the configured
 //! [`PrinterCondition`] would (changeable while it runs), and collects each ticket at its cut as a
-//! [`SimTicket`] (layout and text dump), also written to a folder when one is configured.
+//! [`SimTicket`] (layout and text dump), also written to a folder when one is configured: the text
+//! dump as `ticket-0001.txt` and, when the ticket font is available, the ticket as printed as
+//! `ticket-0001.png` ([`TicketPicture`]). Without the font (Debian package
+//! [`FONT_PACKAGE`]) the simulator logs one warning naming the package when it starts and keeps
+//! writing text dumps: a missing font never stops it.
 //!
 //! Like a real printer it does not refuse data while offline: what it receives is laid out and
 //! collected, tagged with the condition at the time of the cut ([`SimTicket::condition`]). That is
@@ -55,6 +59,7 @@ use super::command::Command;
 use super::layout::Layout;
 use super::paper::PaperWidth;
 use super::parser::{Event, Parser};
+use super::render::{FONT_PACKAGE, PictureOptions, TicketFont, TicketPicture};
 use super::replay::Replay;
 use super::status::PrinterCondition;
 
@@ -68,8 +73,13 @@ pub struct SimConfig {
     pub paper: PaperWidth,
     /// The condition at start.
     pub condition: PrinterCondition,
-    /// Where each ticket's text dump is written (`ticket-0001.txt`, …), created if missing.
+    /// Where each ticket's text dump (`ticket-0001.txt`, …) and picture (`ticket-0001.png`, …)
+    /// are written, created if missing.
     pub dump_dir: Option<PathBuf>,
+    /// The TrueType font ticket pictures are drawn with; `None` for
+    /// [`DEFAULT_FONT_PATH`](super::render::DEFAULT_FONT_PATH) (Debian's [`FONT_PACKAGE`]). Only
+    /// loaded when [`SimConfig::dump_dir`] is set.
+    pub font_path: Option<PathBuf>,
 }
 
 /// A misbehaviour to simulate.
@@ -102,6 +112,9 @@ pub struct SimTicket {
     pub condition: PrinterCondition,
     /// Where the dump was written, if a folder is configured and the write succeeded.
     pub dump_path: Option<PathBuf>,
+    /// Where the picture was written, if a folder is configured, the font is available and the
+    /// write succeeded.
+    pub picture_path: Option<PathBuf>,
 }
 
 /// Where the simulator listens.
@@ -145,6 +158,8 @@ struct Shared {
     changed: Condvar,
     paper: PaperWidth,
     dump_dir: Option<PathBuf>,
+    /// The font for pictures; `None` when no folder is configured or the font could not be loaded.
+    font: Option<TicketFont>,
 }
 
 impl Shared {
@@ -215,8 +230,12 @@ impl Engine {
                     let number = state.tickets.len() + 1;
                     let text = layout.to_text(shared.paper);
                     let dump_path = shared.dump_dir.as_deref().and_then(|dir| write_dump(dir, number, &text));
+                    let picture_path = match (shared.dump_dir.as_deref(), shared.font.as_ref()) {
+                        (Some(dir), Some(font)) => write_picture(dir, number, &layout, shared.paper, font),
+                        _ => None,
+                    };
                     tracing::info!(number, condition = ?state.condition, "simulated printer cut a ticket");
-                    state.tickets.push(SimTicket { number, layout, text, condition: state.condition, dump_path });
+                    state.tickets.push(SimTicket { number, layout, text, condition: state.condition, dump_path, picture_path });
                     if let Some(condition) = state.condition_after_cut.take() {
                         tracing::info!(?condition, "simulated printer changed its condition at the cut");
                         state.condition = condition;
@@ -246,6 +265,41 @@ fn write_dump(dir: &Path, number: usize, text: &str) -> Option<PathBuf> {
     }
 }
 
+fn write_picture(dir: &Path, number: usize, layout: &Layout, paper: PaperWidth, font: &TicketFont) -> Option<PathBuf> {
+    let path = dir.join(format!("ticket-{number:04}.png"));
+    let picture = TicketPicture::draw(layout, &PictureOptions::new(paper), font);
+    if picture.is_truncated() {
+        tracing::warn!(number, "the simulated ticket is longer than a picture holds; its picture stops at 2 m of paper");
+    }
+    match std::fs::create_dir_all(dir)
+        .map_err(|source| super::render::PictureError::Write { path: dir.to_path_buf(), source })
+        .and_then(|()| picture.save_png(&path))
+    {
+        Ok(()) => Some(path),
+        Err(error) => {
+            tracing::warn!(path = %path.display(), %error, "could not write the simulated ticket's picture");
+            None
+        }
+    }
+}
+
+/// Loads the picture font when pictures are wanted; without it, warns (once: this runs when the
+/// simulator starts) and carries on with text dumps only.
+fn picture_font(config: &SimConfig) -> Option<TicketFont> {
+    config.dump_dir.as_ref()?;
+    let loaded = match &config.font_path {
+        Some(path) => TicketFont::open(path),
+        None => TicketFont::open_default(),
+    };
+    match loaded {
+        Ok(font) => Some(font),
+        Err(error) => {
+            tracing::warn!(%error, package = FONT_PACKAGE, "the simulated printer writes text dumps only, no ticket pictures");
+            None
+        }
+    }
+}
+
 impl PrinterSim {
     fn start(config: &SimConfig, endpoint: Endpoint, run: impl FnOnce(Arc<Shared>) + Send + 'static) -> io::Result<PrinterSim> {
         let shared = Arc::new(Shared {
@@ -265,6 +319,7 @@ impl PrinterSim {
             changed: Condvar::new(),
             paper: config.paper,
             dump_dir: config.dump_dir.clone(),
+            font: picture_font(config),
         });
         let thread_shared = Arc::clone(&shared);
         let thread = std::thread::Builder::new().name("printer-sim".into()).spawn(move || run(thread_shared))?;

@@ -24,7 +24,7 @@ fn profile(paper: PaperWidth) -> PrinterProfile {
 }
 
 fn sim_config(paper: PaperWidth, condition: PrinterCondition) -> SimConfig {
-    SimConfig { paper, condition, dump_dir: None }
+    SimConfig { paper, condition, dump_dir: None, font_path: None }
 }
 
 fn tcp_printer(sim: &PrinterSim, answer_timeout: Duration) -> EscposPrinter<TcpTransport> {
@@ -104,6 +104,11 @@ fn tickets_are_split_at_cuts_and_dumped_to_the_folder() {
         let path = t.dump_path.as_ref().expect("a dump was written");
         assert_eq!(path, &dumps.join(format!("ticket-{:04}.txt", t.number)));
         assert_eq!(std::fs::read_to_string(path).expect("the dump is readable"), t.text);
+        let picture = t.picture_path.as_ref().expect("a picture was written");
+        assert_eq!(picture, &dumps.join(format!("ticket-{:04}.png", t.number)));
+        let font = TicketFont::open_default().expect("the ticket font is installed");
+        let expected = TicketPicture::draw(&t.layout, &PictureOptions::new(PaperWidth::Mm58), &font).to_png().expect("encodes");
+        assert_eq!(std::fs::read(picture).expect("the picture is readable"), expected, "the picture is the ticket as printed");
     }
     assert_eq!(sim.wait_for_ticket(2, WAIT).map(|t| t.number), Some(2));
     assert_eq!(sim.wait_for_ticket(3, Duration::from_millis(50)), None);
@@ -267,4 +272,49 @@ fn conditions_parse_from_the_words_a_cli_uses() {
     assert_eq!("paper-near-end".parse::<PrinterCondition>(), Ok(PrinterCondition::PaperNearEnd));
     let err = "jammed".parse::<PrinterCondition>().expect_err("unknown");
     assert!(err.to_string().contains("normal, paper-near-end, paper-end, cover-open"), "{err}");
+}
+
+#[test]
+fn the_simulators_picture_of_the_sample_ticket_is_the_golden_one() {
+    // The same ticket as tests/ticket_picture.rs draws from the replayed bytes: here it goes
+    // through the production driver and TCP, and the simulator writes the picture.
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let config = SimConfig { dump_dir: Some(dir.path().to_path_buf()), ..sim_config(PaperWidth::Mm80, PrinterCondition::Normal) };
+    let sim = PrinterSim::tcp("127.0.0.1:0", &config).expect("binds");
+    let mut printer = tcp_printer(&sim, WAIT);
+    let issued_at = NaiveDate::from_ymd_opt(2026, 11, 25).and_then(|d| d.and_hms_opt(9, 30, 5)).expect("a valid date");
+    printer.print_ticket(&Ticket::sample(issued_at), &TicketTemplate::default(), &profile(PaperWidth::Mm80)).expect("prints");
+    let tickets = sim.tickets();
+    let path = tickets[0].picture_path.as_ref().expect("a picture was written");
+    let golden = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/ticket-default-80mm.png");
+    let expected = std::fs::read(&golden).expect("the golden picture exists (tests/ticket_picture.rs makes it)");
+    assert!(std::fs::read(path).expect("readable") == expected, "{} differs from {}", path.display(), golden.display());
+}
+
+#[test]
+fn without_the_font_the_simulator_keeps_writing_text_dumps() {
+    let dir = tempfile::tempdir().expect("a temporary folder");
+    let config = SimConfig {
+        dump_dir: Some(dir.path().to_path_buf()),
+        font_path: Some(dir.path().join("no-such-font.ttc")),
+        ..sim_config(PaperWidth::Mm58, PrinterCondition::Normal)
+    };
+    for sim in [PrinterSim::tcp("127.0.0.1:0", &config).expect("starts without the font"), PrinterSim::pty(&config).expect("starts without the font")] {
+        let transport: Box<dyn Transport> = match sim.tcp_address() {
+            Some(_) => Box::new(tcp_printer(&sim, WAIT).into_transport()),
+            None => Box::new(pty_printer(&sim, WAIT).into_transport()),
+        };
+        let mut printer = EscposPrinter::new(transport, DriverConfig { answer_timeout: WAIT });
+        for _ in 0..2 {
+            printer.print_ticket(&ticket(), &TicketTemplate::default(), &profile(PaperWidth::Mm58)).expect("prints");
+        }
+        let tickets = sim.tickets();
+        assert_eq!(tickets.len(), 2);
+        for t in &tickets {
+            assert!(t.dump_path.as_ref().is_some_and(|p| p.exists()), "the text dump is still written");
+            assert_eq!(t.picture_path, None);
+        }
+    }
+    let pngs = std::fs::read_dir(dir.path()).expect("lists").filter_map(Result::ok).filter(|e| e.path().extension().is_some_and(|x| x == "png")).count();
+    assert_eq!(pngs, 0);
 }

@@ -576,7 +576,9 @@ fn default_ticket_dump_on_58mm_is_the_golden_one() {
 |~~ feed 1 ~~
 |        您前面还有 3 人           1x1
 | 取号时间：2026-11-25 09:30:05    1x1
+|~~ feed 1 ~~
 |[QR model2 6 M] https://hall.example.gov.cn/t/A012?r=1
+|~~ feed 1 ~~
 |        扫码查看排队进度          1x1
 |--------------------------------  1x1
 |           请留意叫号             1x1

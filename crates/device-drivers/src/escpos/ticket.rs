@@ -280,7 +280,12 @@ impl TicketTemplate {
                 }
                 TemplateItem::Qr { module_size, error_correction, align, caption, caption_style } => {
                     let Some(payload) = &ticket.qr else { continue };
+                    // A QR symbol needs a quiet zone of 4 modules on each side, and printers add
+                    // none: feed clear of the text above and below, or phones fail to read it.
+                    let quiet = quiet_zone_lines(*module_size);
+                    blocks.push(Block::Feed(quiet));
                     blocks.push(Block::Qr(QrBlock { payload: payload.clone(), module_size: *module_size, error_correction: *error_correction, align: *align }));
+                    blocks.push(Block::Feed(quiet));
                     if let Some(caption) = caption
                         && let Some(text) = fill(caption)?
                     {
@@ -302,4 +307,9 @@ impl TicketTemplate {
     pub fn render(&self, ticket: &Ticket, profile: &PrinterProfile) -> Result<Rendered, RenderError> {
         self.document(ticket)?.render(profile)
     }
+}
+
+/// Lines to feed for a QR quiet zone of 4 modules: a line is at least 24 dots high.
+fn quiet_zone_lines(module_size: u8) -> u8 {
+    (4 * u16::from(module_size)).div_ceil(24).clamp(1, 255) as u8
 }

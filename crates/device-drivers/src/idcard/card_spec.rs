@@ -20,6 +20,8 @@
 //! authority = "北京市公安局朝阳分局"
 //! serial = "0102030405060708"       # 16 hex digits, as select card reports it
 //! photo_wlt = "zhang.wlt"           # optional: 1024 bytes of WLT, relative to the file
+//! photo = "zhang.png"               # optional: the 102×126 photo (PNG or BMP), for a reader
+//!                                   # that decodes photos itself (`kiosk sim idcard --decodes-photos`)
 //! ```
 
 use std::fmt;
@@ -30,6 +32,8 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use thiserror::Error;
 
+use super::image_file::{ImageFileError, read_image_file};
+use super::photo::{PHOTO_HEIGHT, PHOTO_WIDTH};
 use super::card::{Card, CardDetails, CardError, CardType, TextEncodeError, ValidUntil, WltPhoto};
 use super::codes::{Ethnicity, Sex};
 use super::id_number::{IdNumber, IdNumberError};
@@ -85,6 +89,9 @@ pub struct CardSpec {
     /// A file of 1024 bytes of WLT. Without it the simulator sends a fixed filler of the right
     /// size, which is not a decodable photo.
     pub photo_wlt: Option<PathBuf>,
+    /// The photo as an image file (PNG or 24-bit BMP, 102×126), for simulating a reader that
+    /// decodes photos itself and returns the BMP.
+    pub photo: Option<PathBuf>,
     /// A file holding the fingerprint block sent for 30 10.
     pub fingerprint: Option<PathBuf>,
     /// The appended address (追加住址).
@@ -158,6 +165,19 @@ pub enum CardSpecError {
         path: PathBuf,
         /// Its size.
         len: usize,
+    },
+    /// The photo image cannot be used.
+    #[error("card photo: {0}")]
+    PhotoImage(#[from] ImageFileError),
+    /// The photo image is not the card photo's size.
+    #[error("{path} is {width}×{height}; a card photo is {PHOTO_WIDTH}×{PHOTO_HEIGHT}")]
+    PhotoSize {
+        /// The file.
+        path: PathBuf,
+        /// Its width.
+        width: u32,
+        /// Its height.
+        height: u32,
     },
 }
 
@@ -251,6 +271,14 @@ impl CardSpec {
         }
         if let Some(a) = self.appended_address {
             sim = sim.with_appended_address(a);
+        }
+        if let Some(p) = &self.photo {
+            let path = base_dir.join(p);
+            let image = read_image_file(&path)?;
+            if (image.width(), image.height()) != (PHOTO_WIDTH, PHOTO_HEIGHT) {
+                return Err(CardSpecError::PhotoSize { path, width: image.width(), height: image.height() });
+            }
+            sim.photo_image = Some(image);
         }
         Ok(sim)
     }
@@ -437,5 +465,21 @@ mod tests {
         let jpeg = spec(&with(&[("photo_wlt", "photo.jpg")])).unwrap().into_sim_card(dir.path());
         assert!(matches!(jpeg, Err(CardSpecError::PhotoLength { len: 3, .. })));
         assert!(spec(&with(&[("colour", "red")])).is_err(), "unknown fields are refused");
+    }
+
+    #[test]
+    fn a_photo_image_is_loaded_at_the_card_photo_size_only() {
+        use crate::idcard::image_file::encode_png;
+        use crate::idcard::photo::RgbImage;
+        let dir = tempfile::tempdir().unwrap();
+        let photo = RgbImage::new(PHOTO_WIDTH, PHOTO_HEIGHT, vec![128; (PHOTO_WIDTH * PHOTO_HEIGHT * 3) as usize]).unwrap();
+        std::fs::write(dir.path().join("face.png"), encode_png(&photo)).unwrap();
+        let card = spec(&with(&[("photo", "face.png")])).unwrap().into_sim_card(dir.path()).unwrap();
+        assert_eq!(card.photo_image.as_ref(), Some(&photo));
+        assert!(card.photo_bmp.is_none(), "WLT is sent unless the reader is told it decodes photos");
+        let small = RgbImage::new(10, 10, vec![0; 300]).unwrap();
+        std::fs::write(dir.path().join("small.png"), encode_png(&small)).unwrap();
+        let refused = spec(&with(&[("photo", "small.png")])).unwrap().into_sim_card(dir.path());
+        assert!(matches!(refused, Err(CardSpecError::PhotoSize { width: 10, height: 10, .. })));
     }
 }

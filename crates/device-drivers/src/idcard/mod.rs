@@ -58,6 +58,7 @@ pub mod card_spec;
 pub mod codes;
 pub mod frame;
 pub mod id_number;
+pub mod image_file;
 pub mod photo;
 pub mod poll;
 pub mod read;

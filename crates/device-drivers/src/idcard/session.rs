@@ -85,13 +85,28 @@ pub struct SessionConfig {
     pub max_response_time: Duration,
     /// How many times a command is resent after a lost or corrupted answer.
     pub retries: u32,
+    /// The largest frame accepted ([`DEFAULT_MAX_LEN`](super::frame::DEFAULT_MAX_LEN) for readers
+    /// that send WLT; [`PHOTO_READER_MAX_LEN`] for readers that decode the photo and send the BMP).
+    pub max_frame_len: u16,
 }
 
 impl Default for SessionConfig {
     /// 500 ms idle, 5 s per answer (a 30 10 read is 2,311 bytes, about 200 ms at 115200 baud,
     /// plus the SAM's own time to read the card), 2 retries.
     fn default() -> Self {
-        Self { idle_timeout: Duration::from_millis(500), max_response_time: Duration::from_secs(5), retries: 2 }
+        Self { idle_timeout: Duration::from_millis(500), max_response_time: Duration::from_secs(5), retries: 2, max_frame_len: super::frame::DEFAULT_MAX_LEN }
+    }
+}
+
+/// The largest frame of a reader that decodes photos itself: a 30 10 read then carries the
+/// 38,862-byte BMP in place of the 1024 bytes of WLT (text 256 + fingerprint 1024 + lengths).
+pub const PHOTO_READER_MAX_LEN: u16 = 40 * 1024;
+
+impl SessionConfig {
+    /// For a reader that returns the decoded BMP: larger frames, and time for them (about 3.4 s
+    /// at 115200 baud; such readers are usually on USB, which is much faster).
+    pub fn for_photo_reader() -> Self {
+        Self { max_response_time: Duration::from_secs(10), max_frame_len: PHOTO_READER_MAX_LEN, ..Self::default() }
     }
 }
 
@@ -196,7 +211,7 @@ impl<T: Transport> ReaderSession<T> {
 
     /// A session with its own timeouts and retries.
     pub fn with_config(transport: T, config: SessionConfig) -> Self {
-        Self { transport, decoder: FrameDecoder::new(), config, stats: SessionStats::default(), broken: false }
+        Self { transport, decoder: FrameDecoder::with_max_len(config.max_frame_len), config, stats: SessionStats::default(), broken: false }
     }
 
     /// The configuration.

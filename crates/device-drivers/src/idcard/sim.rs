@@ -17,6 +17,8 @@ use serial2::SerialPort;
 use tracing::{debug, warn};
 
 use super::card::{Card, TextEncodeError};
+use super::image_file::encode_bmp;
+use super::photo::RgbImage;
 use super::frame::{Command, FrameDecoder, FrameError, Response};
 use super::read::{CardRead, CardSerial};
 use super::status::Status;
@@ -32,6 +34,11 @@ pub struct SimCard {
     pub fingerprint: Vec<u8>,
     /// The appended address (empty: none, and 30 03 answers "no content").
     pub appended_address: String,
+    /// The photo as an image, when the card file gives one.
+    pub photo_image: Option<RgbImage>,
+    /// When set, this reader decodes photos itself: reads answer with this BMP in place of the
+    /// 1024 bytes of WLT, as many newer readers do (see [`SimCard::decoding_photo`]).
+    pub photo_bmp: Option<Vec<u8>>,
     /// The text block, encoded once.
     text: Vec<u8>,
 }
@@ -41,7 +48,20 @@ impl SimCard {
     /// not fit its place in the text block.
     pub fn new(card: Card, serial: CardSerial) -> Result<Self, TextEncodeError> {
         let text = card.encode_text()?;
-        Ok(Self { serial, card, fingerprint: Vec::new(), appended_address: String::new(), text })
+        Ok(Self { serial, card, fingerprint: Vec::new(), appended_address: String::new(), photo_image: None, photo_bmp: None, text })
+    }
+
+    /// As read by a reader that decodes photos: reads return the photo image as a BMP instead of
+    /// WLT. Needs the card's [`photo_image`](Self::photo_image); without one this gives `None`
+    /// (a simulator cannot make up a decoded photo).
+    pub fn decoding_photo(mut self) -> Option<Self> {
+        self.photo_bmp = Some(encode_bmp(self.photo_image.as_ref()?));
+        Some(self)
+    }
+
+    /// The photo block a read answers with: the BMP when this reader decodes photos, else WLT.
+    fn photo_block(&self) -> Vec<u8> {
+        self.photo_bmp.clone().unwrap_or_else(|| self.card.photo.0.clone())
     }
 
     /// With a fingerprint block.
@@ -253,9 +273,9 @@ impl SimReader {
             (Command::FindCard, None) => Response::new(Status::NoCard, Vec::new()),
             (Command::SelectCard | Command::ReadCardSerial, Some(c)) => ok(c.serial.0.to_vec()),
             (Command::SelectCard, None) => Response::new(Status::SelectFailed, Vec::new()),
-            (Command::ReadText, Some(c)) => ok(CardRead { text: c.text.clone(), photo: c.card.photo.0.clone(), fingerprint: None }.encode()),
+            (Command::ReadText, Some(c)) => ok(CardRead { text: c.text.clone(), photo: c.photo_block(), fingerprint: None }.encode()),
             (Command::ReadTextWithFingerprint, Some(c)) => {
-                ok(CardRead { text: c.text.clone(), photo: c.card.photo.0.clone(), fingerprint: Some(c.fingerprint.clone()) }.encode())
+                ok(CardRead { text: c.text.clone(), photo: c.photo_block(), fingerprint: Some(c.fingerprint.clone()) }.encode())
             }
             (Command::ReadAppendedAddress, Some(c)) if c.appended_address.is_empty() => Response::new(Status::NoContent, Vec::new()),
             (Command::ReadAppendedAddress, Some(c)) => ok(c.appended_address.encode_utf16().flat_map(u16::to_le_bytes).collect()),

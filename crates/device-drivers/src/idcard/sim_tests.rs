@@ -97,7 +97,7 @@ fn cards() -> Vec<SimCard> {
 
 /// Short timeouts so lost answers cost little test time.
 fn test_config() -> SessionConfig {
-    SessionConfig { idle_timeout: Duration::from_millis(150), max_response_time: Duration::from_secs(3), retries: 2 }
+    SessionConfig { idle_timeout: Duration::from_millis(150), max_response_time: Duration::from_secs(3), retries: 2, ..SessionConfig::default() }
 }
 
 fn start() -> (ReaderSession<SerialTransport>, SimHandle) {
@@ -373,4 +373,31 @@ fn a_simulator_on_a_path_answers_a_driver_on_the_other_end() {
     sim.clear_faults();
     assert_reads(&mut session, 0);
     drop(sim_end);
+}
+
+#[test]
+fn a_reader_that_decodes_photos_returns_the_bmp_and_the_decoder_gives_the_image_back() {
+    use super::photo::{DecodedBy, PHOTO_HEIGHT, PHOTO_WIDTH, Photo, PhotoDecoder, PhotoSource, RgbImage};
+    let pixels = (0..PHOTO_HEIGHT).flat_map(|y| (0..PHOTO_WIDTH).flat_map(move |x| [x as u8, y as u8, 200])).collect();
+    let image = RgbImage::new(PHOTO_WIDTH, PHOTO_HEIGHT, pixels).unwrap();
+    let mut card = cards().remove(0);
+    assert!(card.clone().decoding_photo().is_none(), "no image, no decoded photo: the simulator invents none");
+    card.photo_image = Some(image.clone());
+    let card = card.decoding_photo().unwrap();
+    let (path, _sim) = Simulator::spawn_pty(vec![card], Vec::new()).unwrap();
+    let transport = || SerialTransport::from_config(SerialConfig::new(&path)).unwrap();
+    // A session set up for WLT readers refuses the large frame rather than waiting on noise...
+    let mut wlt_session = ReaderSession::with_config(transport(), test_config());
+    assert!(read(&mut wlt_session).is_err());
+    drop(wlt_session);
+    // ...and one set up for a photo reader reads it.
+    let config = SessionConfig { idle_timeout: Duration::from_millis(150), ..SessionConfig::for_photo_reader() };
+    let mut session = ReaderSession::with_config(transport(), config);
+    let got = read(&mut session).unwrap().expect("a card");
+    assert_eq!(got.card.photo.0.len(), super::photo::PHOTO_BMP_LEN, "a BMP in place of the 1024 bytes of WLT");
+    let decoder = PhotoDecoder::open(&PhotoSource::ReaderDecodes).unwrap();
+    assert_eq!(decoder.decode(&got.card.photo.0).unwrap(), Photo::Decoded { image, by: DecodedBy::Reader });
+    // The same read, taken as WLT by a kiosk configured without a decoder, says so.
+    let none = PhotoDecoder::open(&PhotoSource::NoDecoder).unwrap();
+    assert!(matches!(none.decode(&got.card.photo.0).unwrap(), Photo::Undecoded { .. }));
 }

@@ -1,6 +1,4 @@
-//! Technician commands for peripherals: simulators (`kiosk sim ...`) that speak a device's real
-//! bytes on a TCP port or a pseudo-terminal, and self-tests (`kiosk doctor ...`) that drive a real
-//! or simulated device through the production driver and say in words what is wrong.
+//! `kiosk sim idcard` and `kiosk doctor idcard`: a GA/T 467 reader simulator and the reader self-test.
 
 use std::io::Write;
 use std::path::PathBuf;
@@ -8,137 +6,9 @@ use std::time::Duration;
 
 use anyhow::{Context, Result, bail};
 use device_drivers::Error as _;
-use device_drivers::escpos::sim::{PrinterSim, SimConfig};
-use device_drivers::escpos::{DriverConfig, EscposPrinter, PaperWidth, PrinterCondition, PrinterProfile, Ticket, TicketPrinter, TicketTemplate};
-use device_drivers::transport::{SerialConfig, SerialTransport, TcpTransport, Transport};
-
-/// Paper width on the command line.
-#[derive(Debug, Clone, Copy, clap::ValueEnum)]
-pub enum Paper {
-    /// 58 mm roll (32 columns).
-    #[value(name = "58mm")]
-    Mm58,
-    /// 80 mm roll (48 columns).
-    #[value(name = "80mm")]
-    Mm80,
-}
-
-impl From<Paper> for PaperWidth {
-    fn from(p: Paper) -> Self {
-        match p {
-            Paper::Mm58 => PaperWidth::Mm58,
-            Paper::Mm80 => PaperWidth::Mm80,
-        }
-    }
-}
-
-/// `kiosk sim printer`: an ESC/POS ticket printer on TCP or a pty.
-#[derive(Debug, Clone, clap::Args)]
-#[command(group(clap::ArgGroup::new("endpoint").required(true).args(["tcp", "pty"])))]
-pub struct PrinterSimArgs {
-    /// Listen on this TCP address, e.g. 127.0.0.1:9100 (port 0 picks a free one).
-    #[arg(long)]
-    pub tcp: Option<String>,
-    /// Open a pseudo-terminal and act as a serial printer on it.
-    #[arg(long)]
-    pub pty: bool,
-    /// Paper loaded.
-    #[arg(long, value_enum, default_value = "80mm")]
-    pub paper: Paper,
-    /// What the printer reports to DLE EOT: normal, paper-near-end, paper-end or cover-open.
-    #[arg(long, default_value = "normal")]
-    pub condition: PrinterCondition,
-    /// Write each ticket's text dump into this folder (ticket-0001.txt, ...).
-    #[arg(long)]
-    pub dump: Option<PathBuf>,
-    /// Exit after this many tickets, once the status queries that follow the last one are answered
-    /// (default: run until Ctrl-C).
-    #[arg(long)]
-    pub tickets: Option<usize>,
-}
-
-/// Runs the printer simulator. Prints `listening on ENDPOINT` first, then each ticket's text.
-pub fn sim_printer(args: &PrinterSimArgs) -> Result<()> {
-    let config = SimConfig { paper: args.paper.into(), condition: args.condition, dump_dir: args.dump.clone() };
-    let sim = match (&args.tcp, args.pty) {
-        (Some(addr), _) => PrinterSim::tcp(addr.as_str(), &config).with_context(|| format!("listening on {addr}"))?,
-        (None, true) => PrinterSim::pty(&config).context("opening a pseudo-terminal")?,
-        (None, false) => bail!("give --tcp ADDR or --pty"),
-    };
-    let mut out = std::io::stdout().lock();
-    // The first line is for people and scripts alike: where to point the driver.
-    writeln!(out, "listening on {}", sim.endpoint())?;
-    out.flush()?;
-    let mut n = 0;
-    while args.tickets.is_none_or(|max| n < max) {
-        if let Some(ticket) = sim.wait_for_ticket(n + 1, Duration::from_millis(500)) {
-            n += 1;
-            writeln!(out, "--- ticket {} (printer {}) ---\n{}", ticket.number, ticket.condition, ticket.text)?;
-            out.flush()?;
-        }
-    }
-    // A driver asks for status again after the cut: answer it before going away.
-    std::thread::sleep(Duration::from_secs(1));
-    Ok(())
-}
-
-/// `kiosk doctor printer`: checks a ticket printer through the production driver.
-#[derive(Debug, Clone, clap::Args)]
-#[command(group(clap::ArgGroup::new("endpoint").required(true).args(["tcp", "port"])))]
-pub struct PrinterDoctorArgs {
-    /// A network printer, e.g. 192.168.1.50:9100 (raw port 9100 if no port is given).
-    #[arg(long)]
-    pub tcp: Option<String>,
-    /// A serial printer, e.g. /dev/ttyUSB0 or /dev/hallkit/printer.
-    #[arg(long)]
-    pub port: Option<PathBuf>,
-    /// Serial speed.
-    #[arg(long, default_value_t = 115_200)]
-    pub baud: u32,
-    /// Paper loaded.
-    #[arg(long, value_enum, default_value = "80mm")]
-    pub paper: Paper,
-    /// Seconds to wait for the printer to answer.
-    #[arg(long, default_value_t = 2.0)]
-    pub timeout: f64,
-    /// Also print a test ticket (Chinese text, a large number, a QR code, a cut).
-    #[arg(long)]
-    pub test_ticket: bool,
-}
-
-/// Runs the printer self-test; an error says what to do.
-pub fn doctor_printer(args: &PrinterDoctorArgs) -> Result<()> {
-    if !(args.timeout > 0.0 && args.timeout < 600.0) {
-        bail!("--timeout must be between 0 and 600 seconds");
-    }
-    let timeout = Duration::from_secs_f64(args.timeout);
-    let transport: Box<dyn Transport> = match (&args.tcp, &args.port) {
-        (Some(addr), _) => {
-            let addr = if addr.contains(':') { addr.clone() } else { format!("{addr}:{}", device_drivers::escpos::RAW_PRINT_PORT) };
-            Box::new(TcpTransport::connect(addr.as_str(), timeout, timeout)?)
-        }
-        (None, Some(path)) => Box::new(SerialTransport::open(path, args.baud, timeout)?),
-        (None, None) => bail!("give --tcp ADDR or --port PATH"),
-    };
-    let mut printer = EscposPrinter::new(transport, DriverConfig { answer_timeout: timeout });
-    let status = printer.status().map_err(|e| anyhow::anyhow!("{e} ({:?})", e.kind()))?;
-    println!("printer: {}", status.describe());
-    if !status.verdict.can_print {
-        bail!("the printer cannot print: {}", status.describe());
-    }
-    if args.test_ticket {
-        let profile = PrinterProfile { paper: args.paper.into(), ..Default::default() };
-        let now = chrono::Local::now().naive_local();
-        let outcome = printer
-            .print_ticket(&Ticket::sample(now), &TicketTemplate::default(), &profile)
-            .map_err(|e| anyhow::anyhow!("test ticket failed: {e} ({:?})", e.kind()))?;
-        println!("test ticket printed");
-        for w in &outcome.warnings {
-            println!("warning: {w}");
-        }
-    }
-    Ok(())
-}
+use device_drivers::idcard::image_file::encode_png;
+use device_drivers::idcard::photo::{DecodedBy, Photo, PhotoDecoder, PhotoSource, RgbImage, VendorLibraryConfig};
+use device_drivers::transport::{SerialConfig, SerialTransport};
 
 /// `kiosk sim idcard`: a GA/T 467 ID-card reader on a pseudo-terminal or a serial port.
 #[derive(Debug, Clone, clap::Args)]
@@ -160,6 +30,10 @@ pub struct IdcardSimArgs {
     /// card-removed-mid-read, no-card.
     #[arg(long = "fault")]
     pub faults: Vec<device_drivers::idcard::sim::Fault>,
+    /// Act as a reader that decodes photos itself: reads return each card's `photo` image as a
+    /// 102×126 BMP instead of 1024 bytes of WLT (every card file then needs a `photo`).
+    #[arg(long)]
+    pub decodes_photos: bool,
     /// Stop after this many seconds (default: run until Ctrl-C).
     #[arg(long)]
     pub seconds: Option<u64>,
@@ -180,7 +54,18 @@ fn load_card(path: &std::path::Path) -> Result<device_drivers::idcard::sim::SimC
 /// Runs the reader simulator. Prints `listening on PATH` first.
 pub fn sim_idcard(args: &IdcardSimArgs) -> Result<()> {
     use device_drivers::idcard::sim::Simulator;
-    let cards = args.cards.iter().map(|p| load_card(p)).collect::<Result<Vec<_>>>()?;
+    let mut cards = args.cards.iter().map(|p| load_card(p)).collect::<Result<Vec<_>>>()?;
+    if args.decodes_photos {
+        cards = cards
+            .into_iter()
+            .zip(&args.cards)
+            .map(|(card, path)| {
+                card.decoding_photo().with_context(|| {
+                    format!("card file {} has no `photo` image; --decodes-photos needs one (a 102×126 PNG or BMP)", path.display())
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+    }
     let (path, handle) = match &args.port {
         Some(port) => {
             let h = Simulator::spawn_on_path(port, args.baud, cards, args.faults.clone()).with_context(|| format!("opening {}", port.display()))?;
@@ -220,20 +105,37 @@ pub struct IdcardDoctorArgs {
     pub show_pii: bool,
     /// The reader vendor's WLT photo decoder library (a .so exporting `int unpack(char *wlt, char
     /// *bmp, int flag)`); without it the photo is reported as undecoded.
-    #[arg(long)]
+    #[arg(long, conflicts_with = "reader_decodes_photo")]
     pub photo_decoder: Option<PathBuf>,
+    /// The reader decodes photos itself and returns a BMP instead of WLT.
+    #[arg(long)]
+    pub reader_decodes_photo: bool,
+    /// Save the decoded photo as a PNG here (personal data: needs --show-pii; delete it after).
+    #[arg(long, requires = "show_pii")]
+    pub save_photo: Option<PathBuf>,
+}
+
+impl IdcardDoctorArgs {
+    fn photo_source(&self) -> PhotoSource {
+        match (&self.photo_decoder, self.reader_decodes_photo) {
+            (Some(path), _) => PhotoSource::VendorLibrary(VendorLibraryConfig::new(path)),
+            (None, true) => PhotoSource::ReaderDecodes,
+            (None, false) => PhotoSource::NoDecoder,
+        }
+    }
 }
 
 /// Reads one card and prints it; errors say what to do.
 pub fn doctor_idcard(args: &IdcardDoctorArgs) -> Result<()> {
     use device_drivers::idcard::id_number::mask_middle;
-    use device_drivers::idcard::{CardDetails, CardReader, ReadOptions, ReaderSession, ValidUntil};
+    use device_drivers::idcard::{CardDetails, CardReader, ReadOptions, ReaderSession, SessionConfig, ValidUntil};
     if !(args.timeout > 0.0 && args.timeout < 3600.0) {
         bail!("--timeout must be between 0 and 3600 seconds");
     }
     let transport = SerialTransport::from_config(SerialConfig::new(&args.port).with_baud(args.baud))
         .with_context(|| format!("cannot open the reader at {}: check the cable and the port name", args.port.display()))?;
-    let mut reader = ReaderSession::new(transport);
+    let config = if args.reader_decodes_photo { SessionConfig::for_photo_reader() } else { SessionConfig::default() };
+    let mut reader = ReaderSession::with_config(transport, config);
     reader.reset().map_err(|e| anyhow::anyhow!("the reader did not accept a reset: {e} ({:?})", e.kind()))?;
     reader.sam_status().map_err(|e| anyhow::anyhow!("the reader's security module (SAM) reports a problem: {e}"))?;
     let deadline = std::time::Instant::now() + Duration::from_secs_f64(args.timeout);
@@ -249,6 +151,12 @@ pub fn doctor_idcard(args: &IdcardDoctorArgs) -> Result<()> {
         }
     };
     let card = &reading.card;
+    let photo = describe_photo(&args.photo_source(), &card.photo.0);
+    if let Some(out) = &args.save_photo {
+        let image = photo.image.as_ref().with_context(|| format!("no photo to save: {}", photo.json))?;
+        std::fs::write(out, encode_png(image)).with_context(|| format!("writing the photo to {}", out.display()))?;
+        eprintln!("photo saved to {} (personal data: delete it when done)", out.display());
+    }
     let today = chrono::Local::now().date_naive();
     let pii = |s: &str| if args.show_pii { s.to_owned() } else { mask_middle(s, 6, 4) };
     let mut v = serde_json::json!({
@@ -262,7 +170,7 @@ pub fn doctor_idcard(args: &IdcardDoctorArgs) -> Result<()> {
         "valid_from": card.valid_from,
         "valid_until": match card.valid_until { ValidUntil::Date(d) => d.to_string(), ValidUntil::LongTerm => "长期".to_owned() },
         "expired": card.is_expired(today),
-        "photo": photo_json(args.photo_decoder.as_deref(), &card.photo.0),
+        "photo": photo.json,
         "serial": reading.serial.to_string(),
     });
     match &card.details {
@@ -298,23 +206,35 @@ pub fn doctor_idcard(args: &IdcardDoctorArgs) -> Result<()> {
     Ok(())
 }
 
-/// What is known about the card photo: decoded by the vendor library when one is given, otherwise
-/// reported as undecoded (face verification then falls back to the staffed path).
-fn photo_json(decoder: Option<&std::path::Path>, wlt: &[u8]) -> serde_json::Value {
-    use device_drivers::idcard::photo::{Photo, PhotoDecoder, PhotoSource, VendorLibraryConfig};
-    let source = match decoder {
-        Some(path) => PhotoSource::VendorLibrary(VendorLibraryConfig::new(path)),
-        None => PhotoSource::NoDecoder,
-    };
-    match PhotoDecoder::open(&source).and_then(|d| d.decode(wlt)) {
-        Ok(Photo::Decoded { image, by }) => serde_json::json!({
-            "format": "wlt", "bytes": wlt.len(), "decoded": true, "by": format!("{by:?}"),
-            "width": image.width(), "height": image.height(),
-        }),
-        Ok(other) => serde_json::json!({
-            "format": "wlt", "bytes": wlt.len(), "decoded": false,
-            "reason": match &other { Photo::Undecoded { reason } => reason.to_string(), _ => "unknown".to_owned() },
-        }),
-        Err(e) => serde_json::json!({ "format": "wlt", "bytes": wlt.len(), "decoded": false, "reason": e.to_string() }),
+/// The photo as the doctor reports it.
+struct PhotoReport {
+    json: serde_json::Value,
+    image: Option<RgbImage>,
+}
+
+/// What is known about the card photo, decoded as configured: by the reader (a BMP), by the
+/// vendor library (WLT), or not at all (face verification then falls back to the staffed path).
+fn describe_photo(source: &PhotoSource, block: &[u8]) -> PhotoReport {
+    let format = if block.starts_with(b"BM") { "bmp" } else { "wlt" };
+    match PhotoDecoder::open(source).and_then(|d| d.decode(block)) {
+        Ok(Photo::Decoded { image, by }) => PhotoReport {
+            json: serde_json::json!({
+                "format": format, "bytes": block.len(), "decoded": true,
+                "by": match by { DecodedBy::Reader => "reader", DecodedBy::VendorLibrary => "vendor_library", _ => "other" },
+                "width": image.width(), "height": image.height(),
+            }),
+            image: Some(image),
+        },
+        Ok(other) => PhotoReport {
+            json: serde_json::json!({
+                "format": format, "bytes": block.len(), "decoded": false,
+                "reason": match &other { Photo::Undecoded { reason } => reason.to_string(), _ => "unknown".to_owned() },
+            }),
+            image: None,
+        },
+        Err(e) => PhotoReport {
+            json: serde_json::json!({ "format": format, "bytes": block.len(), "decoded": false, "reason": e.to_string() }),
+            image: None,
+        },
     }
 }

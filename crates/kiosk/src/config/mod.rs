@@ -1,6 +1,9 @@
 //! The device configuration file (TOML). One file per device; `examples/` has one per role and
 //! docs/config.md describes every key.
 
+mod idcard;
+pub use idcard::IdcardSection;
+
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
@@ -60,6 +63,9 @@ pub struct Config {
     /// The ticket printer (kiosk role); without it tickets are issued but not printed.
     #[serde(default)]
     pub printer: Option<PrinterSection>,
+    /// The ID-card reader (kiosk or counter role).
+    #[serde(default)]
+    pub idcard: Option<IdcardSection>,
 }
 
 /// `[printer]`: an ESC/POS ticket printer on the network (raw port 9100) or a serial line.
@@ -269,6 +275,12 @@ impl Config {
                 return Err("[printer] is only for role = \"kiosk\"".into());
             }
         }
+        if let Some(reader) = &self.idcard {
+            reader.validate()?;
+            if self.device.role == DeviceRole::Board {
+                return Err("[idcard] is for role = \"kiosk\" or \"counter\"".into());
+            }
+        }
         if self.sync.backoff_min_ms == 0 || self.sync.backoff_min_ms > self.sync.backoff_max_ms {
             return Err("[sync] need 0 < backoff_min_ms <= backoff_max_ms".into());
         }
@@ -354,5 +366,36 @@ mod tests {
         assert!(Config::parse(&unknown_key).unwrap_err().to_string().contains("batchsize"));
         let bad_id = KIOSK.replace("kiosk-1\"", "Kiosk 1\"");
         assert!(Config::parse(&bad_id).is_err());
+    }
+
+    #[test]
+    fn the_idcard_section_says_how_photos_are_decoded() {
+        use device_drivers::idcard::photo::PhotoSource;
+        let with = |section: &str| Config::parse(&format!("{KIOSK}\n[idcard]\n{section}\n"));
+        let c = with("port = \"/dev/hallkit/idcard\"").unwrap();
+        let reader = c.idcard.as_ref().unwrap();
+        assert_eq!(reader.photo_source(), PhotoSource::NoDecoder, "no decoder unless one is configured");
+        assert_eq!(reader.poll_interval(), Duration::from_millis(300));
+        let c = with("usb = \"0400:c35a\"\nphoto = \"reader\"").unwrap();
+        assert_eq!(c.idcard.as_ref().unwrap().photo_source(), PhotoSource::ReaderDecodes);
+        assert!(c.idcard.as_ref().unwrap().session_config().max_frame_len > 38_862, "room for the BMP");
+        let c = with("port = \"/dev/ttyS1\"\nphoto = \"library\"\nphoto_library = \"/opt/v/libwlt.so\"\nphoto_symbol = \"decode_wlt\"").unwrap();
+        match c.idcard.unwrap().photo_source() {
+            PhotoSource::VendorLibrary(v) => assert_eq!((v.path.to_str(), v.symbol.as_str(), v.flag), (Some("/opt/v/libwlt.so"), "decode_wlt", 1)),
+            other => panic!("{other:?}"),
+        }
+        for (bad, says) in [
+            ("baud = 9600", "exactly one of"),
+            ("port = \"/dev/a\"\nusb = \"0400:c35a\"", "exactly one of"),
+            ("usb = \"reader\"", "VID:PID"),
+            ("port = \"/dev/a\"\nphoto = \"library\"", "photo_library"),
+            ("port = \"/dev/a\"\nphoto = \"magic\"", "photo must be"),
+            ("port = \"/dev/a\"\npoll_interval_ms = 0", "poll_interval_ms"),
+        ] {
+            let e = with(bad).unwrap_err().to_string();
+            assert!(e.contains(says), "{bad}: {e}");
+        }
+        let board = format!("{}\n[idcard]\nport = \"/dev/a\"\n", KIOSK.replace("\"kiosk\"\n", "\"board\"\n"));
+        assert!(Config::parse(&board).unwrap_err().to_string().contains("[idcard]"));
     }
 }

@@ -1,0 +1,9 @@
+//! Technician commands for peripherals: simulators (`kiosk sim ...`) that speak a device's real
+//! bytes on a TCP port or a pseudo-terminal, and self-tests (`kiosk doctor ...`) that drive a real
+//! or simulated device through the production driver and say in words what is wrong.
+
+mod idcard;
+mod printer;
+
+pub use idcard::{IdcardDoctorArgs, IdcardSimArgs, doctor_idcard, sim_idcard};
+pub use printer::{Paper, PrinterDoctorArgs, PrinterSimArgs, doctor_printer, sim_printer};

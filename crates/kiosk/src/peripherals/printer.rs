@@ -1,0 +1,146 @@
+//! `kiosk sim printer` and `kiosk doctor printer`: an ESC/POS printer simulator and the printer self-test.
+
+use std::io::Write;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use anyhow::{Context, Result, bail};
+use device_drivers::Error as _;
+use device_drivers::escpos::sim::{PrinterSim, SimConfig};
+use device_drivers::escpos::{DriverConfig, EscposPrinter, PaperWidth, PrinterCondition, PrinterProfile, Ticket, TicketPrinter, TicketTemplate};
+use device_drivers::transport::{SerialTransport, TcpTransport, Transport};
+
+/// Paper width on the command line.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+pub enum Paper {
+    /// 58 mm roll (32 columns).
+    #[value(name = "58mm")]
+    Mm58,
+    /// 80 mm roll (48 columns).
+    #[value(name = "80mm")]
+    Mm80,
+}
+
+impl From<Paper> for PaperWidth {
+    fn from(p: Paper) -> Self {
+        match p {
+            Paper::Mm58 => PaperWidth::Mm58,
+            Paper::Mm80 => PaperWidth::Mm80,
+        }
+    }
+}
+
+/// `kiosk sim printer`: an ESC/POS ticket printer on TCP or a pty.
+#[derive(Debug, Clone, clap::Args)]
+#[command(group(clap::ArgGroup::new("endpoint").required(true).args(["tcp", "pty"])))]
+pub struct PrinterSimArgs {
+    /// Listen on this TCP address, e.g. 127.0.0.1:9100 (port 0 picks a free one).
+    #[arg(long)]
+    pub tcp: Option<String>,
+    /// Open a pseudo-terminal and act as a serial printer on it.
+    #[arg(long)]
+    pub pty: bool,
+    /// Paper loaded.
+    #[arg(long, value_enum, default_value = "80mm")]
+    pub paper: Paper,
+    /// What the printer reports to DLE EOT: normal, paper-near-end, paper-end or cover-open.
+    #[arg(long, default_value = "normal")]
+    pub condition: PrinterCondition,
+    /// Write each ticket into this folder as a text dump and a picture of the paper
+    /// (ticket-0001.txt and ticket-0001.png, ...).
+    #[arg(long)]
+    pub dump: Option<PathBuf>,
+    /// The CJK TrueType font for the pictures (default: Debian's fonts-wqy-microhei).
+    #[arg(long)]
+    pub font: Option<PathBuf>,
+    /// Exit after this many tickets, once the status queries that follow the last one are answered
+    /// (default: run until Ctrl-C).
+    #[arg(long)]
+    pub tickets: Option<usize>,
+}
+
+/// Runs the printer simulator. Prints `listening on ENDPOINT` first, then each ticket's text.
+pub fn sim_printer(args: &PrinterSimArgs) -> Result<()> {
+    let config = SimConfig { paper: args.paper.into(), condition: args.condition, dump_dir: args.dump.clone(), font_path: args.font.clone() };
+    let sim = match (&args.tcp, args.pty) {
+        (Some(addr), _) => PrinterSim::tcp(addr.as_str(), &config).with_context(|| format!("listening on {addr}"))?,
+        (None, true) => PrinterSim::pty(&config).context("opening a pseudo-terminal")?,
+        (None, false) => bail!("give --tcp ADDR or --pty"),
+    };
+    let mut out = std::io::stdout().lock();
+    // The first line is for people and scripts alike: where to point the driver.
+    writeln!(out, "listening on {}", sim.endpoint())?;
+    out.flush()?;
+    let mut n = 0;
+    while args.tickets.is_none_or(|max| n < max) {
+        if let Some(ticket) = sim.wait_for_ticket(n + 1, Duration::from_millis(500)) {
+            n += 1;
+            writeln!(out, "--- ticket {} (printer {}) ---\n{}", ticket.number, ticket.condition, ticket.text)?;
+            if let Some(png) = &ticket.picture_path {
+                writeln!(out, "picture: {}", png.display())?;
+            }
+            out.flush()?;
+        }
+    }
+    // A driver asks for status again after the cut: answer it before going away.
+    std::thread::sleep(Duration::from_secs(1));
+    Ok(())
+}
+
+/// `kiosk doctor printer`: checks a ticket printer through the production driver.
+#[derive(Debug, Clone, clap::Args)]
+#[command(group(clap::ArgGroup::new("endpoint").required(true).args(["tcp", "port"])))]
+pub struct PrinterDoctorArgs {
+    /// A network printer, e.g. 192.168.1.50:9100 (raw port 9100 if no port is given).
+    #[arg(long)]
+    pub tcp: Option<String>,
+    /// A serial printer, e.g. /dev/ttyUSB0 or /dev/hallkit/printer.
+    #[arg(long)]
+    pub port: Option<PathBuf>,
+    /// Serial speed.
+    #[arg(long, default_value_t = 115_200)]
+    pub baud: u32,
+    /// Paper loaded.
+    #[arg(long, value_enum, default_value = "80mm")]
+    pub paper: Paper,
+    /// Seconds to wait for the printer to answer.
+    #[arg(long, default_value_t = 2.0)]
+    pub timeout: f64,
+    /// Also print a test ticket (Chinese text, a large number, a QR code, a cut).
+    #[arg(long)]
+    pub test_ticket: bool,
+}
+
+/// Runs the printer self-test; an error says what to do.
+pub fn doctor_printer(args: &PrinterDoctorArgs) -> Result<()> {
+    if !(args.timeout > 0.0 && args.timeout < 600.0) {
+        bail!("--timeout must be between 0 and 600 seconds");
+    }
+    let timeout = Duration::from_secs_f64(args.timeout);
+    let transport: Box<dyn Transport> = match (&args.tcp, &args.port) {
+        (Some(addr), _) => {
+            let addr = if addr.contains(':') { addr.clone() } else { format!("{addr}:{}", device_drivers::escpos::RAW_PRINT_PORT) };
+            Box::new(TcpTransport::connect(addr.as_str(), timeout, timeout)?)
+        }
+        (None, Some(path)) => Box::new(SerialTransport::open(path, args.baud, timeout)?),
+        (None, None) => bail!("give --tcp ADDR or --port PATH"),
+    };
+    let mut printer = EscposPrinter::new(transport, DriverConfig { answer_timeout: timeout });
+    let status = printer.status().map_err(|e| anyhow::anyhow!("{e} ({:?})", e.kind()))?;
+    println!("printer: {}", status.describe());
+    if !status.verdict.can_print {
+        bail!("the printer cannot print: {}", status.describe());
+    }
+    if args.test_ticket {
+        let profile = PrinterProfile { paper: args.paper.into(), ..Default::default() };
+        let now = chrono::Local::now().naive_local();
+        let outcome = printer
+            .print_ticket(&Ticket::sample(now), &TicketTemplate::default(), &profile)
+            .map_err(|e| anyhow::anyhow!("test ticket failed: {e} ({:?})", e.kind()))?;
+        println!("test ticket printed");
+        for w in &outcome.warnings {
+            println!("warning: {w}");
+        }
+    }
+    Ok(())
+}
