@@ -1,6 +1,6 @@
 //! Technician commands against the simulators, as separate processes speaking the real bytes:
 //! `kiosk sim printer` + `kiosk doctor printer` over TCP, `kiosk sim idcard` + `kiosk doctor idcard`
-//! over a pseudo-terminal.
+//! over a pseudo-terminal, `kiosk sim led` + `kiosk doctor led` over a pseudo-terminal.
 
 use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
@@ -180,4 +180,29 @@ fn tickets_print_after_commit_and_reprint_with_the_same_number() {
     assert!(printed.contains(&number), "the reprint carries the original number {number}:\n{printed}");
     assert!(printed.contains(t2["number"].as_str().unwrap()));
     assert!(printed.contains(t3["number"].as_str().unwrap()));
+}
+
+#[test]
+fn led_doctor_shows_a_call_the_simulated_panel_draws_and_reports_a_silent_panel() {
+    let snapshots = tempfile::tempdir().unwrap();
+    let dir = snapshots.path().to_str().unwrap();
+    let (_sim, mut out, pty) = start_sim(&["sim", "led", "--pty", "--size", "128x16", "--snapshots", dir, "--seconds", "60"]);
+    let (code, stdout, stderr) = kiosk(&["doctor", "led", "--port", &pty, "--text", "请A012号到3号窗口", "--json"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    assert_eq!(report["text"], "请A012号到3号窗口");
+    assert_eq!(report["problems"].as_array().map(Vec::len), Some(0), "{report}");
+    let mut line = String::new();
+    out.read_line(&mut line).unwrap();
+    assert!(line.starts_with("show 1:") && line.contains("3 blinks"), "{line}");
+    let png = std::fs::read(snapshots.path().join("led-0001.png")).expect("the panel drew what it showed");
+    assert!(device_drivers::idcard::image_file::decode_png(&png).is_ok());
+
+    let (_silent, _o, silent_pty) = start_sim(&["sim", "led", "--pty", "--fault", "no-answer", "--seconds", "60"]);
+    let (code, _, stderr) = kiosk(&["doctor", "led", "--port", &silent_pty, "--text", "A012", "--timeout", "0.2"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("answer"), "{stderr}");
+    let (code, _, stderr) = kiosk(&["doctor", "led", "--port", "/dev/nonexistent-panel", "--text", "A012"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("could not open"), "{stderr}");
 }

@@ -132,6 +132,8 @@ enum SimCmd {
     /// A GA/T 467 ID-card reader on a pseudo-terminal or serial port, loaded with card files, with
     /// faults on demand.
     Idcard(peripherals::IdcardSimArgs),
+    /// An LED window panel (Modbus-RTU over RS-485) on a pseudo-terminal or TCP; draws what it shows.
+    Led(peripherals::LedSimArgs),
 }
 
 #[derive(Subcommand)]
@@ -142,6 +144,8 @@ enum DoctorCmd {
     /// Wait for an ID card on a reader, read it and print its fields (ID number and address
     /// masked unless --show-pii); exits non-zero when the reader does not answer or reports an error.
     Idcard(peripherals::IdcardDoctorArgs),
+    /// Check an LED window panel: read its status, show a text, report in words.
+    Led(peripherals::LedDoctorArgs),
 }
 
 #[derive(Subcommand, Clone)]
@@ -309,6 +313,14 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
         }
         Command::Sim { device: SimCmd::Idcard(args) } => {
             tokio::task::spawn_blocking(move || peripherals::sim_idcard(&args)).await??;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Sim { device: SimCmd::Led(args) } => {
+            tokio::task::spawn_blocking(move || peripherals::sim_led(&args)).await??;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Doctor { device: DoctorCmd::Led(args) } => {
+            tokio::task::spawn_blocking(move || peripherals::doctor_led(&args)).await??;
             Ok(ExitCode::SUCCESS)
         }
         Command::Doctor { device: DoctorCmd::Idcard(args) } => {

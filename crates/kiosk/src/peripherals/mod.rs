@@ -3,7 +3,9 @@
 //! or simulated device through the production driver and say in words what is wrong.
 
 mod idcard;
+mod led;
 mod printer;
 
 pub use idcard::{IdcardDoctorArgs, IdcardSimArgs, doctor_idcard, sim_idcard};
+pub use led::{LedDoctorArgs, LedSimArgs, doctor_led, sim_led};
 pub use printer::{Paper, PrinterDoctorArgs, PrinterSimArgs, doctor_printer, sim_printer};
