@@ -206,3 +206,36 @@ fn led_doctor_shows_a_call_the_simulated_panel_draws_and_reports_a_silent_panel(
     assert_ne!(code, 0);
     assert!(stderr.contains("could not open"), "{stderr}");
 }
+
+/// `kiosk doctor voice`: espeak-ng speaks when there is no voice pack; once `scripts/voice-pack`
+/// has built one and the device config points at it, the clips speak.
+#[test]
+fn voice_doctor_speaks_with_espeak_then_with_the_pack_the_script_builds() {
+    let dir = tempfile::tempdir().unwrap();
+    let run = |args: &[&str]| {
+        let out = Command::new(bin_path("kiosk")).args(args).env("HALLKIT_DATA_DIR", dir.path()).output().expect("kiosk runs");
+        (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    };
+    let wav = dir.path().join("call.wav");
+    let (code, stdout, stderr) = run(&["doctor", "voice", "--call", "A012:3", "--wav", wav.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).expect("one JSON object");
+    assert_eq!(report["engine"], "espeak", "no pack yet: {report}");
+    assert!(report["segments"][0]["fallback"].as_str().unwrap_or("").contains("scripts/voice-pack"), "says how to get a pack: {report}");
+    assert!(report["peak"].as_u64().unwrap() > 1000, "not silence: {report}");
+    assert!(std::fs::metadata(&wav).unwrap().len() > 10_000);
+
+    let pack = dir.path().join("voice/zh-default");
+    let built = Command::new(hall_e2e::central_fixture::repo_root().join("scripts/voice-pack")).arg(&pack).output().unwrap();
+    assert!(built.status.success(), "{}", String::from_utf8_lossy(&built.stderr));
+    let (code, stdout, stderr) = run(&["doctor", "voice", "--call", "A012:3", "--wav", wav.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{stderr}");
+    let report: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(report["engine"], "clips", "{report}");
+    assert!(report["segments"][0]["spoken"].to_string().contains("letters/A.wav"), "{report}");
+
+    // Without --wav this build (no audio-alsa feature) has no sound card: say so, fail.
+    let (code, _, stderr) = run(&["doctor", "voice", "--text", "测试"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("--wav"), "{stderr}");
+}

@@ -146,6 +146,9 @@ enum DoctorCmd {
     Idcard(peripherals::IdcardDoctorArgs),
     /// Check an LED window panel: read its status, show a text, report in words.
     Led(peripherals::LedDoctorArgs),
+    /// Speak a text or a call once (voice pack or espeak-ng) to the sound card or a WAV file, and
+    /// report which engine spoke; exits non-zero when nothing could speak it.
+    Voice(peripherals::VoiceDoctorArgs),
 }
 
 #[derive(Subcommand, Clone)]
@@ -317,6 +320,10 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
         }
         Command::Sim { device: SimCmd::Led(args) } => {
             tokio::task::spawn_blocking(move || peripherals::sim_led(&args)).await??;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Doctor { device: DoctorCmd::Voice(args) } => {
+            tokio::task::spawn_blocking(move || peripherals::doctor_voice_cmd(&args)).await??;
             Ok(ExitCode::SUCCESS)
         }
         Command::Doctor { device: DoctorCmd::Led(args) } => {

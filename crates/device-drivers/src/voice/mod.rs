@@ -160,13 +160,21 @@ impl crate::Error for TemplateError {
 #[non_exhaustive]
 pub enum PackError {
     /// The pack directory or its `pack.toml` is not there.
-    #[error("no voice pack at {path}: {source}; build one with scripts/voice-pack {path}")]
+    #[error("cannot read the voice pack file {path}: {source}; build the pack with scripts/voice-pack [DIR]")]
     Missing {
         /// The file that could not be read.
         path: PathBuf,
         /// Why.
         #[source]
         source: std::io::Error,
+    },
+    /// No usable pack for a language is configured.
+    #[error("no usable {language} voice pack: {detail}")]
+    NoPackForLanguage {
+        /// The language code.
+        language: &'static str,
+        /// The configured packs' problems, or that none is configured.
+        detail: String,
     },
     /// `pack.toml` has a line that is not `key = value`, or a value of the wrong type.
     #[error("{path}, line {line}: {reason}")]
@@ -209,7 +217,7 @@ pub enum PackError {
 impl crate::Error for PackError {
     fn kind(&self) -> ErrorKind {
         match self {
-            PackError::Missing { .. } | PackError::MissingClip { .. } => ErrorKind::NeedsAttention,
+            PackError::Missing { .. } | PackError::NoPackForLanguage { .. } | PackError::MissingClip { .. } => ErrorKind::NeedsAttention,
             _ => ErrorKind::Other,
         }
     }

@@ -198,10 +198,7 @@ impl Speaker {
         } else {
             self.pack_problems.join("; ")
         };
-        VoiceError::Pack(PackError::Missing {
-            path: PathBuf::from(format!("<{} pack>", language.code())),
-            source: std::io::Error::new(std::io::ErrorKind::NotFound, detail),
-        })
+        VoiceError::Pack(PackError::NoPackForLanguage { language: language.code(), detail })
     }
 
     fn join(&self, parts: Vec<(Audio, Segment)>) -> Rendered {

@@ -66,6 +66,10 @@ pub struct Config {
     /// The ID-card reader (kiosk or counter role).
     #[serde(default)]
     pub idcard: Option<IdcardSection>,
+    /// Voice calling (board role, or a counter with a speaker): engine, voice packs, templates,
+    /// queue. See docs/voice.md.
+    #[serde(default)]
+    pub voice: Option<device_drivers::voice::VoiceConfig>,
 }
 
 /// `[printer]`: an ESC/POS ticket printer on the network (raw port 9100) or a serial line.

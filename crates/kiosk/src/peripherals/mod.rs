@@ -5,7 +5,9 @@
 mod idcard;
 mod led;
 mod printer;
+mod voice;
 
 pub use idcard::{IdcardDoctorArgs, IdcardSimArgs, doctor_idcard, sim_idcard};
 pub use led::{LedDoctorArgs, LedSimArgs, doctor_led, sim_led};
 pub use printer::{Paper, PrinterDoctorArgs, PrinterSimArgs, doctor_printer, sim_printer};
+pub use voice::{VoiceDoctorArgs, doctor_voice_cmd};
