@@ -16,6 +16,7 @@
 #![warn(missing_docs)]
 
 pub mod agent;
+pub mod announce;
 pub mod backoff;
 pub mod client;
 pub mod clock;

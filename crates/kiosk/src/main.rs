@@ -453,6 +453,12 @@ async fn run(path: &Path) -> Result<ExitCode> {
     let sync = d.agent.run(std::future::pending::<()>());
     let follow = d.agent.follow_stream(std::future::pending::<()>());
     let mut changes = d.agent.subscribe();
+    // A board with [voice] announces each call; opening it checks the templates and voice packs.
+    let announcer = match (&d.config.voice, d.config.device.role) {
+        (Some(voice), DeviceRole::Board) => Some(kiosk::announce::CallAnnouncer::open(voice, &d.config.speaker.clone().unwrap_or_default())?),
+        _ => None,
+    };
+    let clock = d.clock.clone();
     let show = async move {
         // The text board: one line per call. The Slint board replaces this with the UI work.
         loop {
@@ -462,6 +468,11 @@ async fn run(path: &Path) -> Result<ExitCode> {
                         && let ChangeBody::Called(call) = &change.body
                     {
                         println!("{}", ui::call_text_zh(&call.number.to_string(), call.window));
+                    }
+                    if let Some(announcer) = &announcer
+                        && let Err(e) = announcer.hear(&change, clock.now())
+                    {
+                        tracing::warn!(error = %e, "could not announce a call");
                     }
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => tracing::warn!(missed = n, "display fell behind"),

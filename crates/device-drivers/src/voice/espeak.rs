@@ -21,7 +21,7 @@ use super::{Language, VoiceError};
 
 /// How espeak-ng is run.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct EspeakConfig {
     /// The program (default `espeak-ng`, found on `PATH`).
     pub program: PathBuf,

@@ -12,6 +12,13 @@ pub trait AudioSink: Send {
     fn play(&mut self, audio: &Audio, label: &str) -> Result<(), VoiceError>;
 }
 
+/// A boxed sink is a sink, so the output can be chosen by configuration at run time.
+impl<S: AudioSink + ?Sized> AudioSink for Box<S> {
+    fn play(&mut self, audio: &Audio, label: &str) -> Result<(), VoiceError> {
+        (**self).play(audio, label)
+    }
+}
+
 /// Writes each utterance to its own WAV file in a directory: `0001-A012.wav`, `0002-A012.wav` …
 /// For boards without a sound card, demos and tests.
 #[derive(Debug, Clone)]

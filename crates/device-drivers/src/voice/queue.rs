@@ -71,7 +71,7 @@ impl Clock for ManualClock {
 
 /// Queue behaviour.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct QueueConfig {
     /// How many times each call is spoken (at least 1; default 2).
     pub repeat: u8,

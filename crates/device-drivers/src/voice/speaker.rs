@@ -42,7 +42,7 @@ pub fn default_pack_dir() -> PathBuf {
 
 /// Voice configuration (the `[voice]` section of a device's config).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct VoiceConfig {
     /// Which engine speaks.
     pub engine: EngineChoice,

@@ -234,7 +234,7 @@ impl<'de> Deserialize<'de> for Template {
 
 /// The templates per language, and the languages each announcement is made in, in order.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(default)]
+#[serde(default, deny_unknown_fields)]
 pub struct Templates {
     /// Languages spoken, in order, in each round of an announcement (default: Chinese only).
     pub languages: Vec<Language>,

@@ -70,6 +70,9 @@ pub struct Config {
     /// queue. See docs/voice.md.
     #[serde(default)]
     pub voice: Option<device_drivers::voice::VoiceConfig>,
+    /// Where announcements go (with `[voice]`).
+    #[serde(default)]
+    pub speaker: Option<crate::announce::SpeakerSection>,
 }
 
 /// `[printer]`: an ESC/POS ticket printer on the network (raw port 9100) or a serial line.
@@ -235,9 +238,19 @@ impl Config {
             ConfigError::Invalid { message, .. } => ConfigError::Invalid { path: path.into(), message },
             other => other,
         })?;
-        if config.store.path.is_relative() {
-            let base = path.parent().unwrap_or(Path::new("."));
-            config.store.path = base.join(&config.store.path);
+        // Paths in the file are relative to the file, wherever the device is started from.
+        let base = path.parent().unwrap_or(Path::new("."));
+        let resolve = |p: &mut PathBuf| {
+            if p.is_relative() {
+                *p = base.join(&*p);
+            }
+        };
+        resolve(&mut config.store.path);
+        if let Some(dir) = config.speaker.as_mut().and_then(|s| s.wav_dir.as_mut()) {
+            resolve(dir);
+        }
+        if let Some(voice) = config.voice.as_mut() {
+            voice.packs.iter_mut().for_each(resolve);
         }
         Ok(config)
     }
@@ -283,6 +296,12 @@ impl Config {
             reader.validate()?;
             if self.device.role == DeviceRole::Board {
                 return Err("[idcard] is for role = \"kiosk\" or \"counter\"".into());
+            }
+        }
+        if let Some(speaker) = &self.speaker {
+            speaker.validate()?;
+            if self.voice.is_none() {
+                return Err("[speaker] says where announcements go; add a [voice] section (it may be empty) to announce".into());
             }
         }
         if self.sync.backoff_min_ms == 0 || self.sync.backoff_min_ms > self.sync.backoff_max_ms {
