@@ -26,3 +26,4 @@ pub mod demo;
 pub mod desk;
 pub mod peripherals;
 pub mod printing;
+pub mod window_devices;

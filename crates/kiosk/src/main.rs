@@ -134,6 +134,8 @@ enum SimCmd {
     Idcard(peripherals::IdcardSimArgs),
     /// An LED window panel (Modbus-RTU over RS-485) on a pseudo-terminal or TCP; draws what it shows.
     Led(peripherals::LedSimArgs),
+    /// A serial counter keypad on a pseudo-terminal; presses the keys typed on its standard input.
+    Keypad(peripherals::KeypadSimArgs),
 }
 
 #[derive(Subcommand)]
@@ -149,6 +151,10 @@ enum DoctorCmd {
     /// Speak a text or a call once (voice pack or espeak-ng) to the sound card or a WAV file, and
     /// report which engine spoke; exits non-zero when nothing could speak it.
     Voice(peripherals::VoiceDoctorArgs),
+    /// Show each key pressed on a serial counter keypad and the action it is mapped to.
+    Keypad(peripherals::KeypadDoctorArgs),
+    /// List the GPIO chips (and with --chip, their lines) for wiring buttons and lamps.
+    Gpio(peripherals::GpioDoctorArgs),
 }
 
 #[derive(Subcommand, Clone)]
@@ -322,6 +328,18 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             tokio::task::spawn_blocking(move || peripherals::sim_led(&args)).await??;
             Ok(ExitCode::SUCCESS)
         }
+        Command::Sim { device: SimCmd::Keypad(args) } => {
+            tokio::task::spawn_blocking(move || peripherals::sim_keypad(&args)).await??;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Doctor { device: DoctorCmd::Keypad(args) } => {
+            tokio::task::spawn_blocking(move || peripherals::doctor_keypad(&args)).await??;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Doctor { device: DoctorCmd::Gpio(args) } => {
+            tokio::task::spawn_blocking(move || peripherals::doctor_gpio(&args)).await??;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Doctor { device: DoctorCmd::Voice(args) } => {
             tokio::task::spawn_blocking(move || peripherals::doctor_voice_cmd(&args)).await??;
             Ok(ExitCode::SUCCESS)
@@ -459,12 +477,19 @@ async fn run(path: &Path) -> Result<ExitCode> {
         _ => None,
     };
     let clock = d.clock.clone();
+    let role = d.config.device.role;
+    let window = d.config.device.window;
+    // A counter's LED panel follows the feed: calls to its window, pauses.
+    let panel = match (&d.config.led, window) {
+        (Some(led), Some(_)) => Some(kiosk::window_devices::PanelWorker::spawn(led.clone())?),
+        _ => None,
+    };
     let show = async move {
         // The text board: one line per call. The Slint board replaces this with the UI work.
         loop {
             match changes.recv().await {
                 Ok(change) => {
-                    if d.config.device.role == DeviceRole::Board
+                    if role == DeviceRole::Board
                         && let ChangeBody::Called(call) = &change.body
                     {
                         println!("{}", ui::call_text_zh(&call.number.to_string(), call.window));
@@ -474,17 +499,63 @@ async fn run(path: &Path) -> Result<ExitCode> {
                     {
                         tracing::warn!(error = %e, "could not announce a call");
                     }
+                    if let (Some(panel), Some(window)) = (&panel, window)
+                        && let Some((text, effect)) = kiosk::window_devices::panel_text(&change, window)
+                    {
+                        panel.show(text, effect);
+                    }
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => tracing::warn!(missed = n, "display fell behind"),
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
             }
         }
     };
+    let keys = counter_keypad(&d);
     tokio::select! {
         _ = shutdown => tracing::info!("stopping"),
         _ = sync => {}
         _ = follow => {}
         _ = show => {}
+        _ = keys => {}
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// A counter's keypad: each press becomes a counter action (or a rating of the ticket served),
+/// recorded and pushed like `kiosk counter`. Runs until the device stops; pending forever
+/// without a keypad.
+async fn counter_keypad(d: &Device) {
+    use kiosk::window_devices::{Intent, KeypadSource, intent, spawn_keypad};
+    let source = match (&d.config.keypad, &d.config.buttons) {
+        (Some(serial), _) => KeypadSource::Serial(serial.clone()),
+        (None, Some(gpio)) => KeypadSource::Gpio(gpio.clone()),
+        (None, None) => return std::future::pending().await,
+    };
+    let (Some(window), Ok(mut presses)) = (d.config.device.window, spawn_keypad(source)) else {
+        tracing::error!("the keypad could not be started");
+        return std::future::pending().await;
+    };
+    while let Some(action) = presses.recv().await {
+        let state = lock(&d.store).window_state(&d.config.device.hall, window).ok().flatten();
+        match intent(&action, state.as_ref()) {
+            Ok(Intent::Counter(action)) => match counter::act(&d.store, &d.agent, &d.config, &d.clock, action).await {
+                Ok((_, outcome)) => tracing::info!(outcome = %counter::describe(&outcome), "keypad"),
+                Err(e) => tracing::warn!(error = %e, "keypad action not done now"),
+            },
+            Ok(Intent::Rate { ticket, level }) => {
+                let recorded = lock(&d.store).record_evaluation(&ticket, level, "", d.clock.now());
+                match recorded {
+                    Ok(_) => {
+                        tracing::info!(%ticket, level = level.label_zh(), "rated at the counter");
+                        let mut report = kiosk::agent::SyncReport::default();
+                        if let Err(e) = d.agent.push(&mut report, &mut |_| {}).await {
+                            tracing::info!(error = %e, "rating kept for the next sync");
+                        }
+                    }
+                    Err(e) => tracing::warn!(error = %e, "could not record the rating"),
+                }
+            }
+            Err(why) => tracing::info!(%action, why, "key ignored"),
+        }
+    }
 }

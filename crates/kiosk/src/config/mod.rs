@@ -73,6 +73,15 @@ pub struct Config {
     /// Where announcements go (with `[voice]`).
     #[serde(default)]
     pub speaker: Option<crate::announce::SpeakerSection>,
+    /// The window's LED panel (counter role).
+    #[serde(default)]
+    pub led: Option<crate::window_devices::LedSection>,
+    /// A serial counter keypad (counter role). See docs/buttons-and-lamps.md.
+    #[serde(default)]
+    pub keypad: Option<device_drivers::keypad::SerialKeypadConfig>,
+    /// GPIO buttons as the counter keypad (counter role). See docs/buttons-and-lamps.md.
+    #[serde(default)]
+    pub buttons: Option<device_drivers::keypad::GpioKeypadConfig>,
 }
 
 /// `[printer]`: an ESC/POS ticket printer on the network (raw port 9100) or a serial line.
@@ -249,6 +258,9 @@ impl Config {
         if let Some(dir) = config.speaker.as_mut().and_then(|s| s.wav_dir.as_mut()) {
             resolve(dir);
         }
+        if let Some(led) = config.led.as_mut() {
+            resolve(&mut led.port);
+        }
         if let Some(voice) = config.voice.as_mut() {
             voice.packs.iter_mut().for_each(resolve);
         }
@@ -297,6 +309,21 @@ impl Config {
             if self.device.role == DeviceRole::Board {
                 return Err("[idcard] is for role = \"kiosk\" or \"counter\"".into());
             }
+        }
+        if let Some(led) = &self.led {
+            led.validate()?;
+        }
+        if let Some(keypad) = &self.keypad {
+            device_drivers::keypad::KeyMap::from_config(&keypad.keymap).map_err(|e| format!("[keypad] {e}"))?;
+        }
+        if let Some(buttons) = &self.buttons {
+            buttons.panel.validate().map_err(|e| format!("[buttons] {e}"))?;
+        }
+        if self.device.role != DeviceRole::Counter && (self.led.is_some() || self.keypad.is_some() || self.buttons.is_some()) {
+            return Err("[led], [keypad] and [buttons] are for role = \"counter\"".into());
+        }
+        if self.keypad.is_some() && self.buttons.is_some() {
+            return Err("a counter has one keypad: give [keypad] (serial) or [buttons] (GPIO), not both".into());
         }
         if let Some(speaker) = &self.speaker {
             speaker.validate()?;

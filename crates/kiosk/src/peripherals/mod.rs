@@ -3,6 +3,7 @@
 //! or simulated device through the production driver and say in words what is wrong.
 
 mod idcard;
+mod keypad;
 mod led;
 mod printer;
 mod voice;
@@ -11,3 +12,4 @@ pub use idcard::{IdcardDoctorArgs, IdcardSimArgs, doctor_idcard, sim_idcard};
 pub use led::{LedDoctorArgs, LedSimArgs, doctor_led, sim_led};
 pub use printer::{Paper, PrinterDoctorArgs, PrinterSimArgs, doctor_printer, sim_printer};
 pub use voice::{VoiceDoctorArgs, doctor_voice_cmd};
+pub use keypad::{GpioDoctorArgs, KeypadDoctorArgs, KeypadSimArgs, doctor_gpio, doctor_keypad, sim_keypad};
