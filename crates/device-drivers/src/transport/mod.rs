@@ -1,9 +1,10 @@
 //! The byte pipes every peripheral sits behind: the [`Transport`] trait, [`SerialTransport`]
-//! (RS-232, RS-485, a USB-serial adapter or a pty, via `serial2`) and [`TcpTransport`] (raw TCP,
-//! e.g. a printer on port 9100). They only move bytes; what the bytes mean is the business of the
+//! (RS-232, RS-485, a USB-serial adapter or a pty, via `serial2`), [`TcpTransport`] (raw TCP,
+//! e.g. a printer on port 9100) and [`UsbTransport`] (USB printer class or bulk endpoints, via
+//! `rusb`; see [`usb`]). They only move bytes; what the bytes mean is the business of the
 //! driver above (the ID-card [`ReaderSession`](crate::idcard::ReaderSession), the ESC/POS
 //! [`EscposPrinter`](crate::escpos::EscposPrinter)), which is generic over the transport so that
-//! serial, TCP, USB bulk (later) and test doubles share one implementation of each protocol.
+//! serial, TCP, USB bulk ([`UsbTransport`]) and test doubles share one implementation of each protocol.
 //!
 //! Every operation has an explicit timeout (embedded-hal style, blocking): drivers run on blocking
 //! threads and must never hang on a device that went quiet. Failures are typed
@@ -17,6 +18,10 @@ use std::time::Duration;
 use serial2::SerialPort;
 
 use crate::ErrorKind;
+
+pub mod usb;
+
+pub use usb::{UsbConfig, UsbError, UsbTransport, VidPid, parse_vid_pid};
 
 /// What the transport was doing when it timed out.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]

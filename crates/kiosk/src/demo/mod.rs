@@ -65,7 +65,8 @@ pub struct DemoArgs {
     /// Do not cut kiosk-2's link to central.
     #[arg(long)]
     pub no_partition: bool,
-    /// Keep the databases in this folder (default: a temporary folder, removed afterwards).
+    /// Keep the databases in this folder (default: a temporary folder, removed afterwards), and
+    /// every printed ticket as a text dump and a picture of the paper (printer-kiosk-N/).
     #[arg(long)]
     pub dir: Option<PathBuf>,
     /// Only print the summary.
@@ -241,7 +242,10 @@ pub async fn run(args: DemoArgs) -> Result<()> {
     for i in 1..=args.kiosks {
         let via = if i == 2 { format!("http://{}", link.addr()) } else { url.clone() };
         // Each kiosk has its ticket printer: the ESC/POS simulator on loopback, driven by the real driver.
-        let printer = PrinterSim::tcp("127.0.0.1:0", &SimConfig { paper: PaperWidth::Mm58, ..Default::default() }).context("starting a printer simulator")?;
+        // With --dir, what each printer prints is kept: ticket-0001.txt and ticket-0001.png.
+        let dump_dir = args.dir.as_ref().map(|_| dir.join(format!("printer-kiosk-{i}")));
+        let printer = PrinterSim::tcp("127.0.0.1:0", &SimConfig { paper: PaperWidth::Mm58, dump_dir, ..Default::default() })
+            .context("starting a printer simulator")?;
         kiosks.push(SimDevice::open(&dir, &format!("kiosk-{i}"), DeviceRole::Kiosk, &hall, None, &via, printer.tcp_address(), clock.clone())?);
         printers.push(printer);
     }
