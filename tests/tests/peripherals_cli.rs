@@ -239,3 +239,24 @@ fn voice_doctor_speaks_with_espeak_then_with_the_pack_the_script_builds() {
     assert_ne!(code, 0);
     assert!(stderr.contains("--wav"), "{stderr}");
 }
+
+/// The USB forms of the doctors: without the device (and, on this kind of machine, without any USB
+/// bus) they fail with a message that says what is missing; a malformed VID:PID is refused at once.
+#[test]
+fn usb_doctors_say_what_is_missing() {
+    for args in [
+        &["doctor", "printer", "--usb", "0416:5011"][..],
+        &["doctor", "idcard", "--usb", "0400:c35a", "--timeout", "1"][..],
+        &["doctor", "usb"][..],
+    ] {
+        let (code, _, stderr) = kiosk(args);
+        let listed = args == ["doctor", "usb"] && code == 0;
+        if !listed {
+            assert_ne!(code, 0, "{args:?}");
+            assert!(stderr.contains("USB is not available") || stderr.contains("no USB device"), "{args:?}: {stderr}");
+        }
+    }
+    let (code, _, stderr) = kiosk(&["doctor", "printer", "--usb", "printer"]);
+    assert_eq!(code, 2, "a usage error");
+    assert!(stderr.contains("VID:PID") || stderr.contains("hex"), "{stderr}");
+}

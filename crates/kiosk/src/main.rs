@@ -155,6 +155,8 @@ enum DoctorCmd {
     Keypad(peripherals::KeypadDoctorArgs),
     /// List the GPIO chips (and with --chip, their lines) for wiring buttons and lamps.
     Gpio(peripherals::GpioDoctorArgs),
+    /// List the USB devices (VID:PID, class, maker), to find a USB printer or ID-card reader.
+    Usb(peripherals::UsbDoctorArgs),
 }
 
 #[derive(Subcommand, Clone)]
@@ -334,6 +336,10 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
         }
         Command::Doctor { device: DoctorCmd::Keypad(args) } => {
             tokio::task::spawn_blocking(move || peripherals::doctor_keypad(&args)).await??;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Doctor { device: DoctorCmd::Usb(args) } => {
+            tokio::task::spawn_blocking(move || peripherals::doctor_usb(&args)).await??;
             Ok(ExitCode::SUCCESS)
         }
         Command::Doctor { device: DoctorCmd::Gpio(args) } => {

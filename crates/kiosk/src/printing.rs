@@ -6,10 +6,12 @@
 //! never a new one. A printer that says it cannot print (paper out, cover open) is never taken to
 //! have printed: the citizen is told, and the ticket stays unprinted.
 
+use std::path::Path;
 use std::time::Duration;
 
 use chrono::{DateTime, Utc};
 use device_drivers::escpos::{DriverConfig, EscposPrinter, PaperWidth, PrinterError, PrinterProfile, Ticket, TicketPrinter, TicketTemplate};
+use device_drivers::transport::usb::{self, VidPid, parse_vid_pid};
 use device_drivers::transport::{SerialTransport, TcpTransport, Transport, TransportError};
 use hall_protocol::{ServiceCode, TicketId, TicketIssued, TicketNumber};
 use offline_store::Store;
@@ -27,6 +29,9 @@ pub enum PrintError {
     /// The printer's connection could not be opened.
     #[error("cannot reach the printer: {0}")]
     Connect(#[from] TransportError),
+    /// `[printer] usb` is not a VID:PID.
+    #[error("[printer] usb: {0}")]
+    Usb(String),
     /// No `[printer]` in the config.
     #[error("no printer is configured ([printer] in the config file)")]
     NotConfigured,
@@ -48,13 +53,47 @@ pub struct PrintReport {
     pub warnings: Vec<String>,
 }
 
+/// Where a ticket printer is.
+#[derive(Debug, Clone, Copy)]
+pub enum PrinterLink<'a> {
+    /// A network printer, `host:port` (raw port 9100).
+    Tcp(&'a str),
+    /// A serial printer and its speed.
+    Serial(&'a Path, u32),
+    /// A USB printer-class printer.
+    Usb(VidPid),
+}
+
+impl<'a> PrinterLink<'a> {
+    /// The link a `[printer]` section names.
+    pub fn of(section: &'a PrinterSection) -> Result<Self, PrintError> {
+        match (&section.tcp, &section.port, &section.usb) {
+            (Some(addr), _, _) => Ok(Self::Tcp(addr)),
+            (None, Some(path), _) => Ok(Self::Serial(path, section.baud)),
+            (None, None, Some(usb)) => parse_vid_pid(usb).map(Self::Usb).map_err(|e| PrintError::Usb(e.to_string())),
+            (None, None, None) => Err(PrintError::NotConfigured),
+        }
+    }
+
+    /// Opens the link with `timeout` for connecting and writing.
+    pub fn open(self, timeout: Duration) -> Result<Box<dyn Transport>, TransportError> {
+        Ok(match self {
+            Self::Tcp(addr) => {
+                let addr = if addr.contains(':') { addr.to_owned() } else { format!("{addr}:{}", device_drivers::escpos::RAW_PRINT_PORT) };
+                Box::new(TcpTransport::connect(addr.as_str(), timeout, timeout)?)
+            }
+            Self::Serial(path, baud) => Box::new(SerialTransport::open(path, baud, timeout)?),
+            Self::Usb(id) => {
+                let context = usb::new_context()?;
+                Box::new(usb::UsbTransport::open(&context, usb::UsbConfig::printer(id).with_write_timeout(timeout))?)
+            }
+        })
+    }
+}
+
 fn open(section: &PrinterSection) -> Result<EscposPrinter<Box<dyn Transport>>, PrintError> {
     let timeout = Duration::from_millis(section.timeout_ms);
-    let transport: Box<dyn Transport> = match (&section.tcp, &section.port) {
-        (Some(addr), _) => Box::new(TcpTransport::connect(addr.as_str(), timeout, timeout)?),
-        (None, Some(path)) => Box::new(SerialTransport::open(path, section.baud, timeout)?),
-        (None, None) => return Err(PrintError::NotConfigured),
-    };
+    let transport = PrinterLink::of(section)?.open(timeout)?;
     Ok(EscposPrinter::new(transport, DriverConfig { answer_timeout: timeout }))
 }
 

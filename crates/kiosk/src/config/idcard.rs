@@ -64,7 +64,7 @@ impl IdcardSection {
             return Err("[idcard] needs exactly one of `port = \"/dev/...\"` or `usb = \"VID:PID\"`".into());
         }
         if let Some(usb) = &self.usb {
-            parse_vid_pid(usb).ok_or_else(|| format!("[idcard] usb must look like \"0400:c35a\" (hex VID:PID), got {usb:?}"))?;
+            device_drivers::transport::usb::parse_vid_pid(usb).map_err(|e| format!("[idcard] usb must look like \"0400:c35a\" (hex VID:PID): {e}"))?;
         }
         if !(50..=10_000).contains(&self.poll_interval_ms) {
             return Err("[idcard] poll_interval_ms must be between 50 and 10000".into());
@@ -100,10 +100,4 @@ impl IdcardSection {
     pub fn poll_interval(&self) -> Duration {
         Duration::from_millis(self.poll_interval_ms)
     }
-}
-
-/// `VID:PID` in hex.
-fn parse_vid_pid(s: &str) -> Option<(u16, u16)> {
-    let (vid, pid) = s.split_once(':')?;
-    Some((u16::from_str_radix(vid, 16).ok()?, u16::from_str_radix(pid, 16).ok()?))
 }

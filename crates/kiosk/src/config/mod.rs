@@ -94,6 +94,9 @@ pub struct PrinterSection {
     /// Serial printer, e.g. `/dev/hallkit/printer`.
     #[serde(default)]
     pub port: Option<PathBuf>,
+    /// USB printer, `VID:PID` in hex, e.g. `0416:5011`.
+    #[serde(default)]
+    pub usb: Option<String>,
     /// Serial speed.
     #[serde(default = "default_baud")]
     pub baud: u32,
@@ -294,8 +297,11 @@ impl Config {
             return Err(format!("[sync] batch must be between 1 and {}", hall_protocol::api::MAX_BATCH_EVENTS));
         }
         if let Some(p) = &self.printer {
-            if p.tcp.is_some() == p.port.is_some() {
-                return Err("[printer] needs exactly one of `tcp = \"host:port\"` or `port = \"/dev/...\"`".into());
+            if [p.tcp.is_some(), p.port.is_some(), p.usb.is_some()].iter().filter(|&&x| x).count() != 1 {
+                return Err("[printer] needs exactly one of `tcp = \"host:port\"`, `port = \"/dev/...\"` or `usb = \"VID:PID\"`".into());
+            }
+            if let Some(usb) = &p.usb {
+                device_drivers::transport::usb::parse_vid_pid(usb).map_err(|e| format!("[printer] usb: {e}"))?;
             }
             if p.paper != "58mm" && p.paper != "80mm" {
                 return Err(format!("[printer] paper must be \"58mm\" or \"80mm\", got {:?}", p.paper));
@@ -447,5 +453,16 @@ mod tests {
         }
         let board = format!("{}\n[idcard]\nport = \"/dev/a\"\n", KIOSK.replace("\"kiosk\"\n", "\"board\"\n"));
         assert!(Config::parse(&board).unwrap_err().to_string().contains("[idcard]"));
+    }
+
+    #[test]
+    fn a_printer_is_on_exactly_one_link() {
+        let with = |section: &str| Config::parse(&format!("{KIOSK}\n[printer]\n{section}\n"));
+        assert!(with("usb = \"0416:5011\"").unwrap().printer.unwrap().usb.is_some());
+        assert!(with("tcp = \"192.168.1.50:9100\"").is_ok());
+        for bad in ["usb = \"printer\"", "tcp = \"a:9100\"\nusb = \"0416:5011\"", "paper = \"80mm\""] {
+            let e = with(bad).unwrap_err().to_string();
+            assert!(e.contains("[printer]"), "{bad}: {e}");
+        }
     }
 }

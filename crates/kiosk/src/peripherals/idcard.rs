@@ -87,10 +87,15 @@ pub fn sim_idcard(args: &IdcardSimArgs) -> Result<()> {
 
 /// `kiosk doctor idcard`: waits for a card on a reader and prints what it reads.
 #[derive(Debug, Clone, clap::Args)]
+#[command(group(clap::ArgGroup::new("endpoint").required(true).args(["port", "usb"])))]
 pub struct IdcardDoctorArgs {
     /// The reader's serial port, e.g. /dev/ttyUSB0 or /dev/hallkit/idcard.
     #[arg(long)]
-    pub port: PathBuf,
+    pub port: Option<PathBuf>,
+    /// A USB reader, VID:PID in hex (see `kiosk doctor usb`); its bulk endpoints are found from its
+    /// descriptors.
+    #[arg(long)]
+    pub usb: Option<device_drivers::transport::usb::VidPid>,
     /// Serial speed.
     #[arg(long, default_value_t = device_drivers::transport::DEFAULT_BAUD)]
     pub baud: u32,
@@ -132,8 +137,18 @@ pub fn doctor_idcard(args: &IdcardDoctorArgs) -> Result<()> {
     if !(args.timeout > 0.0 && args.timeout < 3600.0) {
         bail!("--timeout must be between 0 and 3600 seconds");
     }
-    let transport = SerialTransport::from_config(SerialConfig::new(&args.port).with_baud(args.baud))
-        .with_context(|| format!("cannot open the reader at {}: check the cable and the port name", args.port.display()))?;
+    let transport: Box<dyn device_drivers::transport::Transport> = match (&args.port, args.usb) {
+        (Some(port), _) => Box::new(
+            SerialTransport::from_config(SerialConfig::new(port).with_baud(args.baud))
+                .with_context(|| format!("cannot open the reader at {}: check the cable and the port name", port.display()))?,
+        ),
+        (None, Some(id)) => {
+            use device_drivers::transport::usb::{UsbConfig, UsbTransport, new_context};
+            let context = new_context().map_err(|e| anyhow::anyhow!("{e}"))?;
+            Box::new(UsbTransport::open(&context, UsbConfig::card_reader(id)).map_err(|e| anyhow::anyhow!("cannot open the USB reader: {e}"))?)
+        }
+        (None, None) => bail!("give --port PATH or --usb VID:PID"),
+    };
     let config = if args.reader_decodes_photo { SessionConfig::for_photo_reader() } else { SessionConfig::default() };
     let mut reader = ReaderSession::with_config(transport, config);
     reader.reset().map_err(|e| anyhow::anyhow!("the reader did not accept a reset: {e} ({:?})", e.kind()))?;

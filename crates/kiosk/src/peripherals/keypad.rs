@@ -167,3 +167,26 @@ pub fn doctor_gpio(args: &GpioDoctorArgs) -> Result<()> {
     }
     Ok(())
 }
+
+/// `kiosk doctor usb`: lists the USB devices, for finding a printer's or reader's VID:PID.
+#[derive(Debug, Clone, clap::Args)]
+pub struct UsbDoctorArgs {
+    /// Print JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+/// Prints one line per USB device; fails when the machine has no USB.
+pub fn doctor_usb(args: &UsbDoctorArgs) -> Result<()> {
+    use device_drivers::transport::usb::{list_devices, new_context};
+    let context = new_context().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let devices = list_devices(&context).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if args.json {
+        println!("{}", serde_json::to_string(&devices)?);
+    } else {
+        for d in &devices {
+            println!("{}", d.describe());
+        }
+    }
+    Ok(())
+}

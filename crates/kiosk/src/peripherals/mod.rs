@@ -12,4 +12,4 @@ pub use idcard::{IdcardDoctorArgs, IdcardSimArgs, doctor_idcard, sim_idcard};
 pub use led::{LedDoctorArgs, LedSimArgs, doctor_led, sim_led};
 pub use printer::{Paper, PrinterDoctorArgs, PrinterSimArgs, doctor_printer, sim_printer};
 pub use voice::{VoiceDoctorArgs, doctor_voice_cmd};
-pub use keypad::{GpioDoctorArgs, KeypadDoctorArgs, KeypadSimArgs, doctor_gpio, doctor_keypad, sim_keypad};
+pub use keypad::{GpioDoctorArgs, KeypadDoctorArgs, KeypadSimArgs, UsbDoctorArgs, doctor_gpio, doctor_keypad, doctor_usb, sim_keypad};

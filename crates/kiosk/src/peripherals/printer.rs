@@ -8,7 +8,9 @@ use anyhow::{Context, Result, bail};
 use device_drivers::Error as _;
 use device_drivers::escpos::sim::{PrinterSim, SimConfig};
 use device_drivers::escpos::{DriverConfig, EscposPrinter, PaperWidth, PrinterCondition, PrinterProfile, Ticket, TicketPrinter, TicketTemplate};
-use device_drivers::transport::{SerialTransport, TcpTransport, Transport};
+use device_drivers::transport::usb::VidPid;
+
+use crate::printing::PrinterLink;
 
 /// Paper width on the command line.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -89,7 +91,7 @@ pub fn sim_printer(args: &PrinterSimArgs) -> Result<()> {
 
 /// `kiosk doctor printer`: checks a ticket printer through the production driver.
 #[derive(Debug, Clone, clap::Args)]
-#[command(group(clap::ArgGroup::new("endpoint").required(true).args(["tcp", "port"])))]
+#[command(group(clap::ArgGroup::new("endpoint").required(true).args(["tcp", "port", "usb"])))]
 pub struct PrinterDoctorArgs {
     /// A network printer, e.g. 192.168.1.50:9100 (raw port 9100 if no port is given).
     #[arg(long)]
@@ -97,6 +99,9 @@ pub struct PrinterDoctorArgs {
     /// A serial printer, e.g. /dev/ttyUSB0 or /dev/hallkit/printer.
     #[arg(long)]
     pub port: Option<PathBuf>,
+    /// A USB printer, VID:PID in hex (see `kiosk doctor usb`), e.g. 0416:5011.
+    #[arg(long)]
+    pub usb: Option<VidPid>,
     /// Serial speed.
     #[arg(long, default_value_t = 115_200)]
     pub baud: u32,
@@ -117,14 +122,16 @@ pub fn doctor_printer(args: &PrinterDoctorArgs) -> Result<()> {
         bail!("--timeout must be between 0 and 600 seconds");
     }
     let timeout = Duration::from_secs_f64(args.timeout);
-    let transport: Box<dyn Transport> = match (&args.tcp, &args.port) {
-        (Some(addr), _) => {
-            let addr = if addr.contains(':') { addr.clone() } else { format!("{addr}:{}", device_drivers::escpos::RAW_PRINT_PORT) };
-            Box::new(TcpTransport::connect(addr.as_str(), timeout, timeout)?)
-        }
-        (None, Some(path)) => Box::new(SerialTransport::open(path, args.baud, timeout)?),
-        (None, None) => bail!("give --tcp ADDR or --port PATH"),
+    let link = match (&args.tcp, &args.port, args.usb) {
+        (Some(addr), _, _) => PrinterLink::Tcp(addr),
+        (None, Some(path), _) => PrinterLink::Serial(path, args.baud),
+        (None, None, Some(id)) => PrinterLink::Usb(id),
+        (None, None, None) => bail!("give --tcp ADDR, --port PATH or --usb VID:PID"),
     };
+    if let PrinterLink::Usb(id) = link {
+        describe_usb_printer(id, timeout)?;
+    }
+    let transport = link.open(timeout).map_err(|e| anyhow::anyhow!("{e} ({:?})", e.kind()))?;
     let mut printer = EscposPrinter::new(transport, DriverConfig { answer_timeout: timeout });
     let status = printer.status().map_err(|e| anyhow::anyhow!("{e} ({:?})", e.kind()))?;
     println!("printer: {}", status.describe());
@@ -141,6 +148,26 @@ pub fn doctor_printer(args: &PrinterDoctorArgs) -> Result<()> {
         for w in &outcome.warnings {
             println!("warning: {w}");
         }
+    }
+    Ok(())
+}
+
+/// What a USB printer says of itself through the printer class (IEEE 1284 device ID, port status),
+/// before the ESC/POS status: a printer that answers here but not to `DLE EOT` is in another mode.
+fn describe_usb_printer(id: VidPid, timeout: Duration) -> Result<()> {
+    use device_drivers::transport::usb::{UsbConfig, UsbTransport, new_context};
+    let context = new_context().map_err(|e| anyhow::anyhow!("{e}"))?;
+    let mut usb = UsbTransport::open(&context, UsbConfig::printer(id).with_write_timeout(timeout)).map_err(|e| anyhow::anyhow!("{e}"))?;
+    if let Some(device) = usb.device() {
+        println!("usb: {}", device.describe());
+    }
+    match usb.device_id() {
+        Ok(device_id) => println!("usb device id: {}", device_id.raw),
+        Err(e) => println!("usb device id: not given ({e})"),
+    }
+    match usb.port_status() {
+        Ok(status) => println!("usb port status: {}", status.describe()),
+        Err(e) => println!("usb port status: not given ({e})"),
     }
     Ok(())
 }
