@@ -155,6 +155,14 @@ fn tickets_print_after_commit_and_reprint_with_the_same_number() {
     let number = t["number"].as_str().unwrap().to_owned();
     let (code, stdout, _) = kiosk(&["reprint", "--config", cfg]);
     assert_eq!(code, 1, "still out of paper: {stdout}");
+    let health = |cfg: &str| -> serde_json::Value {
+        let (code, stdout, _) = kiosk(&["status", "--config", cfg, "--json"]);
+        assert_eq!(code, 0);
+        serde_json::from_str::<serde_json::Value>(stdout.trim()).unwrap()["printer"].clone()
+    };
+    let h = health(cfg);
+    assert_eq!(h["state"], "failing", "the device's health says the printer is not printing: {h}");
+    assert!(h["detail"].to_string().contains("paper"), "{h}");
 
     // A new roll: the same printer address answers normally now.
     drop(sim);
@@ -169,6 +177,7 @@ fn tickets_print_after_commit_and_reprint_with_the_same_number() {
     assert_eq!(code, 0);
     let t2: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
     assert_eq!(t2["printed"], true, "{t2}");
+    assert_eq!(health(cfg)["state"], "ok");
     // An appointment check-in issues a ticket too, and prints it the same way.
     let (code, stdout, stderr) = kiosk(&["checkin", "--config", cfg, "--appointment", "YY20261125-0001", "--service", "household"]);
     assert_eq!(code, 0, "{stderr}");
@@ -180,6 +189,33 @@ fn tickets_print_after_commit_and_reprint_with_the_same_number() {
     assert!(printed.contains(&number), "the reprint carries the original number {number}:\n{printed}");
     assert!(printed.contains(t2["number"].as_str().unwrap()));
     assert!(printed.contains(t3["number"].as_str().unwrap()));
+}
+
+/// Paper running low reaches the device's health with the ticket that found it, while tickets
+/// still print.
+#[test]
+fn paper_near_end_prints_and_shows_in_the_device_health() {
+    let dir = tempfile::tempdir().unwrap();
+    let central = hall_e2e::central_fixture::TestCentral::start(dir.path());
+    let (_sim, _out, endpoint) = start_sim(&["sim", "printer", "--tcp", "127.0.0.1:0", "--condition", "paper-near-end"]);
+    let addr = endpoint.strip_prefix("tcp://").unwrap().to_owned();
+    let config = dir.path().join("kiosk-1.toml");
+    let text = format!(
+        "[device]\nid = \"kiosk-1\"\nrole = \"kiosk\"\nhall = \"xuhui\"\n[central]\nurl = \"{}\"\n[store]\npath = \"kiosk-1.db\"\n[printer]\ntcp = \"{addr}\"\ntimeout_ms = 1000\n",
+        central.url()
+    );
+    std::fs::write(&config, text).unwrap();
+    let cfg = config.to_str().unwrap();
+    assert_eq!(kiosk(&["sync", "--config", cfg]).0, 0);
+    let (code, stdout, stderr) = kiosk(&["ticket", "--config", cfg, "--service", "household", "--no-push"]);
+    assert_eq!(code, 0, "{stderr}");
+    let t: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    assert_eq!(t["printed"], true, "{t}");
+    assert!(t["print_warnings"].to_string().contains("paper"), "{t}");
+    let (code, stdout, _) = kiosk(&["status", "--config", cfg]);
+    assert_eq!(code, 0);
+    assert!(stdout.contains("printer       warning"), "{stdout}");
+    assert!(stdout.contains("paper"), "{stdout}");
 }
 
 #[test]

@@ -425,6 +425,10 @@ async fn status(path: &Path, json: bool) -> Result<ExitCode> {
         }
         (s.outbox_depth()?, s.last_acked_seq()?, s.last_seq()?, s.feed_cursor()?, leases)
     };
+    let printer = match d.config.printer {
+        Some(_) => printing::PrinterHealth::load(&lock(&d.store))?,
+        None => None,
+    };
     let value = serde_json::json!({
         "device": d.config.device.id,
         "role": d.config.device.role,
@@ -436,6 +440,7 @@ async fn status(path: &Path, json: bool) -> Result<ExitCode> {
         "leases": leases,
         "central": d.config.central.url,
         "central_reachable": reachable.is_ok(),
+        "printer": printer,
     });
     if json {
         println!("{value}");
@@ -446,6 +451,10 @@ async fn status(path: &Path, json: bool) -> Result<ExitCode> {
         match &reachable {
             Ok(h) => println!("central       {} reachable (version {})", d.config.central.url, h.version),
             Err(e) => println!("central       {} UNREACHABLE: {e}", d.config.central.url),
+        }
+        if let Some(p) = &printer {
+            let when = p.at.with_timezone(&d.config.hall_offset()).format("%H:%M");
+            println!("printer       {} at the last ticket ({when}){}", p.state, if p.detail.is_empty() { String::new() } else { format!(": {}", p.detail.join("; ")) });
         }
         for l in &leases {
             println!(

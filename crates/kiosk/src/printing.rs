@@ -152,14 +152,60 @@ pub fn print_ticket(store: &mut Store, config: &Config, ticket: &PrintJob) -> Re
     Ok(PrintReport { printed: true, error: None, warnings: outcome.warnings.iter().map(ToString::to_string).collect() })
 }
 
-/// Prints a ticket, turning any failure into a report (the ticket itself is already safe).
+/// Prints a ticket, turning any failure into a report (the ticket itself is already safe). The
+/// printer's condition is kept as the device's printer health ([`PrinterHealth`]), so paper
+/// running low shows in `kiosk status` before the roll runs out.
 pub fn try_print(store: &mut Store, config: &Config, ticket: &PrintJob) -> PrintReport {
-    match print_ticket(store, config, ticket) {
+    let report = match print_ticket(store, config, ticket) {
         Ok(r) => r,
         Err(e) => {
             tracing::warn!(ticket = %ticket.ticket_id, error = %e, "ticket not printed; it stays unprinted for a reprint");
             PrintReport { printed: false, error: Some(e.to_string()), warnings: Vec::new() }
         }
+    };
+    let health = PrinterHealth::from_report(&report, chrono::Utc::now());
+    if let Err(e) = health.save(store) {
+        tracing::warn!(error = %e, "could not record the printer's health");
+    }
+    report
+}
+
+/// The printer's condition after the last ticket: ready, ready with warnings (paper nearly used
+/// up), or not printing and why. Kept in the device store's settings.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct PrinterHealth {
+    /// `ok`, `warning` or `failing`.
+    pub state: String,
+    /// What the printer or the driver said.
+    pub detail: Vec<String>,
+    /// When.
+    pub at: DateTime<Utc>,
+}
+
+const HEALTH_KEY: &str = "printer.health";
+
+impl PrinterHealth {
+    /// From a print attempt.
+    pub fn from_report(report: &PrintReport, at: DateTime<Utc>) -> Self {
+        let (state, detail) = match (&report.error, report.warnings.is_empty()) {
+            (Some(e), _) => ("failing", vec![e.clone()]),
+            (None, false) => ("warning", report.warnings.clone()),
+            (None, true) => ("ok", Vec::new()),
+        };
+        Self { state: state.to_owned(), detail, at }
+    }
+
+    /// Records it.
+    pub fn save(&self, store: &mut Store) -> Result<(), PrintError> {
+        // Strings and a timestamp always serialise; an empty record would read back as none.
+        let json = serde_json::to_string(self).unwrap_or_default();
+        store.set_setting(HEALTH_KEY, &json)?;
+        Ok(())
+    }
+
+    /// The last one recorded, if any (an unreadable record counts as none).
+    pub fn load(store: &Store) -> Result<Option<Self>, PrintError> {
+        Ok(store.setting(HEALTH_KEY)?.and_then(|s| serde_json::from_str(&s).ok()))
     }
 }
 
