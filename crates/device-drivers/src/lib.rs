@@ -4,30 +4,27 @@
 //! and a simulator that speaks the same bytes over a pseudo-terminal or socket, so that tests drive
 //! the production driver. See docs/architecture.md, "Peripherals".
 //!
-//! What this crate will hold, and the issue that fills it:
-//! - `CardReader`: GA/T 467 SAM frames over serial (`serial2`) and USB bulk (`rusb`, vendored) —
-//!   the ID-card reader issue.
-//! - `TicketPrinter`: ESC/POS over serial, USB and TCP 9100, with `DLE EOT` status; `WindowPanel`:
-//!   LED panels on RS-485; the voice announcer; GPIO buttons and lamps — the output-devices issue.
-//! - `Camera`: V4L2 (`nokhwa`) and a file-sequence source — the face issue.
+//! It must not know about the store, the UI or the citizen flows. Sans-IO cores, blocking drivers
+//! with timeouts at the edges:
 //!
-//! It must not know about the store, the UI or the citizen flows.
+//! - [`idcard`]: ID-card readers — the GA/T 467 SAM frame codec (incremental, resynchronising),
+//!   SW3 statuses, the four card layouts with GB 11643 checks, the `CardReader` session with
+//!   polling, the photo (BMP from the reader, a vendor WLT decoder loaded at run time, or
+//!   "undecoded"), and a simulator on a pty;
+//! - [`escpos`]: ticket printers — the ticket document rendered to ESC/POS (GB18030, visible
+//!   replacement, QR), `DLE EOT` status, an incremental parser with a replay, the `TicketPrinter`
+//!   driver, a simulator on TCP or a pty, and pictures of the paper ([`escpos::render`]);
+//! - [`led`]: LED window panels — text to 1-bit bitmaps with CJK fonts, scrolling and blinking,
+//!   the Modbus-RTU driver and register map, a simulator that draws the panel;
+//! - [`voice`]: voice calling — the announcement queue, templates, reading rules, voice packs and
+//!   espeak-ng, WAV or ALSA output;
+//! - [`gpio`] and [`keypad`]: buttons (debounced), lamps (patterns), counter keypads on serial or
+//!   GPIO, and a keypad simulator;
+//! - [`transport`]: the byte pipes every driver runs over: one [`Transport`](transport::Transport)
+//!   trait (write, read with a timeout, discard stale input, reopen) over serial (`serial2`), TCP
+//!   and USB bulk (`rusb`, vendored, explicit `Context`).
 //!
-//! Built so far (sans-IO cores, blocking drivers with timeouts at the edges):
-//! - [`idcard`]: the GA/T 467 SAM frame codec (incremental decoder that resynchronises on the
-//!   preamble), SW3 statuses, decoding of all four card layouts with GB 11643 checks, the
-//!   `CardReader` session over a serial transport with polling, the photo (readers that return
-//!   BMP, a vendor WLT decoder loaded at run time, or "undecoded"), and a simulator on a pty;
-//! - [`escpos`]: the ticket document model rendered to ESC/POS (GB18030, visible replacement of what
-//!   the printer cannot print, wrapping by display width), `DLE EOT` status decoding, an incremental
-//!   parser with a replay to a laid-out text dump, the `TicketPrinter` driver over TCP 9100 or
-//!   serial, and a printer simulator on TCP or a pty;
-//! - [`transport`]: the byte pipes both drivers run over: one [`Transport`](transport::Transport)
-//!   trait (write, read with a timeout, discard stale input, reopen) with typed
-//!   [`TransportError`](transport::TransportError)s, [`SerialTransport`](transport::SerialTransport)
-//!   (`serial2`, reopened by path after an unplug) and [`TcpTransport`](transport::TcpTransport).
-//!
-//! USB transports (`rusb`, vendored) come next; each is one more `Transport` implementation.
+//! Cameras (`Camera`, V4L2 and a file-sequence source) come with the face work.
 //!
 //! Every driver error maps to the shared [`ErrorKind`] below, so generic code (health reports,
 //! retries) can branch on it.

@@ -30,7 +30,8 @@
 //!
 //! The driver runs over any [`crate::transport::Transport`]: TCP 9100
 //! ([`crate::transport::TcpTransport`], port [`RAW_PRINT_PORT`]) or serial
-//! ([`crate::transport::SerialTransport`]), each with explicit timeouts (USB printer class comes later).
+//! ([`crate::transport::SerialTransport`]) or USB printer class ([`crate::transport::UsbTransport`]),
+//! each with explicit timeouts.
 //!
 //! Paper widths: 58 mm (32 columns, 384 dots) and 80 mm (48 columns, 576 dots).
 

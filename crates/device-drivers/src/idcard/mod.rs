@@ -4,16 +4,17 @@
 //! (security module) that talks to the card; the host talks to the SAM in the frames of GA/T 467,
 //! over serial or USB. The protocol core here is **sans-IO** (commands to bytes, bytes to
 //! responses and cards, no port, clock or thread); a blocking session with timeouts runs it over
-//! a transport, and a simulator answers with the same codec. The USB (`rusb`) transport comes
-//! later.
+//! a transport (serial, or USB bulk with [`UsbConfig::card_reader`](crate::transport::usb::UsbConfig::card_reader)),
+//! and a simulator answers with the same codec. See docs/idcard.md.
 //!
 //! Session and simulator:
 //! - [`session`]: [`ReaderSession`], the [`CardReader`] trait (reset, SAM status, card serial,
 //!   find → select → read with [`ReadOptions`]), typed [`SessionError`]s, and resending and port
 //!   reopening after lost, corrupted or failed exchanges. "No card" is `Ok(None)`.
 //! - [`poll`]: [`Poller`], card-present / card-removed [`CardEvent`]s at a [`PollConfig`] interval.
-//! - The session runs over any [`crate::transport::Transport`]; readers are on serial
-//!   ([`SerialTransport`](crate::transport::SerialTransport), 115200 baud by default).
+//! - The session runs over any [`crate::transport::Transport`]: serial
+//!   ([`SerialTransport`](crate::transport::SerialTransport), 115200 baud by default) or USB
+//!   ([`UsbTransport`](crate::transport::UsbTransport)).
 //! - [`sim`]: [`SimReader`] (the simulated reader's logic, with [`Fault`]s on demand) and
 //!   [`Simulator::spawn_pty`] / [`Simulator::spawn_on`] running it on a pty or port.
 //! - [`card_spec`]: [`CardSpec`], a simulator card in a TOML/JSON file (deserialized by the caller).
