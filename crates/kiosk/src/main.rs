@@ -127,7 +127,7 @@ enum Command {
 #[derive(Subcommand)]
 enum SimCmd {
     /// An ESC/POS ticket printer on TCP (like port 9100) or a pseudo-terminal; prints each ticket
-    /// it receives as text.
+    /// it receives as text, and with --dump keeps each as a text file and a picture of the paper.
     Printer(peripherals::PrinterSimArgs),
     /// A GA/T 467 ID-card reader on a pseudo-terminal or serial port, loaded with card files, with
     /// faults on demand.
