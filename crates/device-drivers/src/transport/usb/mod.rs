@@ -71,19 +71,17 @@ const READ_CHUNK: usize = 4096;
 /// The longest IEEE 1284 device ID (its length field is 16 bits).
 const DEVICE_ID_MAX: usize = 1024;
 
-
-mod vid_pid;
 mod descriptors;
-mod printer_class;
 mod error;
 mod link;
+mod printer_class;
+mod vid_pid;
 
-pub use vid_pid::*;
 pub use descriptors::*;
-pub use printer_class::*;
 pub use error::*;
 pub use link::*;
-
+pub use printer_class::*;
+pub use vid_pid::*;
 
 #[cfg(test)]
 mod tests;
