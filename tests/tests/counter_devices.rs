@@ -45,7 +45,8 @@ fn keypad_presses_call_and_finish_tickets_and_the_panel_shows_each_call() {
     let (_keypad, keypad_in, _keypad_out, keypad_pty) = start_sim(&["sim", "keypad", "--pty"]);
     let mut keypad_in = keypad_in.expect("keypad stdin");
     let snapshots = dir.path().join("panel");
-    let (_panel, _, panel_out, panel_pty) = start_sim(&["sim", "led", "--pty", "--size", "128x16", "--snapshots", snapshots.to_str().unwrap(), "--seconds", "120"]);
+    let (_panel, _, panel_out, panel_pty) =
+        start_sim(&["sim", "led", "--pty", "--size", "128x16", "--snapshots", snapshots.to_str().unwrap(), "--seconds", "120"]);
     let devices = format!(
         "\n[keypad]\nport = \"{keypad_pty}\"\nkeys = [{{ key = \"1\", action = \"call_next\" }}, {{ key = \"2\", action = \"recall\" }}, {{ key = \"4\", action = \"finish\" }}]\n\n[led]\nport = \"{panel_pty}\"\n"
     );

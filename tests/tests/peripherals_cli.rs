@@ -280,11 +280,7 @@ fn voice_doctor_speaks_with_espeak_then_with_the_pack_the_script_builds() {
 /// bus) they fail with a message that says what is missing; a malformed VID:PID is refused at once.
 #[test]
 fn usb_doctors_say_what_is_missing() {
-    for args in [
-        &["doctor", "printer", "--usb", "0416:5011"][..],
-        &["doctor", "idcard", "--usb", "0400:c35a", "--timeout", "1"][..],
-        &["doctor", "usb"][..],
-    ] {
+    for args in [&["doctor", "printer", "--usb", "0416:5011"][..], &["doctor", "idcard", "--usb", "0400:c35a", "--timeout", "1"][..], &["doctor", "usb"][..]] {
         let (code, _, stderr) = kiosk(args);
         let listed = args == ["doctor", "usb"] && code == 0;
         if !listed {

@@ -454,7 +454,11 @@ async fn status(path: &Path, json: bool) -> Result<ExitCode> {
         }
         if let Some(p) = &printer {
             let when = p.at.with_timezone(&d.config.hall_offset()).format("%H:%M");
-            println!("printer       {} at the last ticket ({when}){}", p.state, if p.detail.is_empty() { String::new() } else { format!(": {}", p.detail.join("; ")) });
+            println!(
+                "printer       {} at the last ticket ({when}){}",
+                p.state,
+                if p.detail.is_empty() { String::new() } else { format!(": {}", p.detail.join("; ")) }
+            );
         }
         for l in &leases {
             println!(

@@ -32,11 +32,11 @@ use chrono::NaiveDate;
 use serde::Deserialize;
 use thiserror::Error;
 
-use super::image_file::{ImageFileError, read_image_file};
-use super::photo::{PHOTO_HEIGHT, PHOTO_WIDTH};
 use super::card::{Card, CardDetails, CardError, CardType, TextEncodeError, ValidUntil, WltPhoto};
 use super::codes::{Ethnicity, Sex};
 use super::id_number::{IdNumber, IdNumberError};
+use super::image_file::{ImageFileError, read_image_file};
+use super::photo::{PHOTO_HEIGHT, PHOTO_WIDTH};
 use super::read::CardSerial;
 use super::sim::SimCard;
 

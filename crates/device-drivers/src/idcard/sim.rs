@@ -17,9 +17,9 @@ use serial2::SerialPort;
 use tracing::{debug, warn};
 
 use super::card::{Card, TextEncodeError};
+use super::frame::{Command, FrameDecoder, FrameError, Response};
 use super::image_file::encode_bmp;
 use super::photo::RgbImage;
-use super::frame::{Command, FrameDecoder, FrameError, Response};
 use super::read::{CardRead, CardSerial};
 use super::status::Status;
 

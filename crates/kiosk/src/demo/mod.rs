@@ -244,8 +244,8 @@ pub async fn run(args: DemoArgs) -> Result<()> {
         // Each kiosk has its ticket printer: the ESC/POS simulator on loopback, driven by the real driver.
         // With --dir, what each printer prints is kept: ticket-0001.txt and ticket-0001.png.
         let dump_dir = args.dir.as_ref().map(|_| dir.join(format!("printer-kiosk-{i}")));
-        let printer = PrinterSim::tcp("127.0.0.1:0", &SimConfig { paper: PaperWidth::Mm58, dump_dir, ..Default::default() })
-            .context("starting a printer simulator")?;
+        let printer =
+            PrinterSim::tcp("127.0.0.1:0", &SimConfig { paper: PaperWidth::Mm58, dump_dir, ..Default::default() }).context("starting a printer simulator")?;
         kiosks.push(SimDevice::open(&dir, &format!("kiosk-{i}"), DeviceRole::Kiosk, &hall, None, &via, printer.tcp_address(), clock.clone())?);
         printers.push(printer);
     }

@@ -60,9 +60,8 @@ pub fn sim_idcard(args: &IdcardSimArgs) -> Result<()> {
             .into_iter()
             .zip(&args.cards)
             .map(|(card, path)| {
-                card.decoding_photo().with_context(|| {
-                    format!("card file {} has no `photo` image; --decodes-photos needs one (a 102×126 PNG or BMP)", path.display())
-                })
+                card.decoding_photo()
+                    .with_context(|| format!("card file {} has no `photo` image; --decodes-photos needs one (a 102×126 PNG or BMP)", path.display()))
             })
             .collect::<Result<Vec<_>>>()?;
     }
@@ -247,9 +246,6 @@ fn describe_photo(source: &PhotoSource, block: &[u8]) -> PhotoReport {
             }),
             image: None,
         },
-        Err(e) => PhotoReport {
-            json: serde_json::json!({ "format": format, "bytes": block.len(), "decoded": false, "reason": e.to_string() }),
-            image: None,
-        },
+        Err(e) => PhotoReport { json: serde_json::json!({ "format": format, "bytes": block.len(), "decoded": false, "reason": e.to_string() }), image: None },
     }
 }

@@ -121,7 +121,11 @@ pub fn doctor_keypad(args: &KeypadDoctorArgs) -> Result<()> {
     }
     let stats = keypad.stats();
     if seen == 0 {
-        bail!("no key press arrived in {} s (bytes that were not keys: {}); check the cable, the speed and --framing", args.timeout, stats.decoder.garbage_bytes);
+        bail!(
+            "no key press arrived in {} s (bytes that were not keys: {}); check the cable, the speed and --framing",
+            args.timeout,
+            stats.decoder.garbage_bytes
+        );
     }
     Ok(())
 }

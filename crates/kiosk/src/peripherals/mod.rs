@@ -9,7 +9,7 @@ mod printer;
 mod voice;
 
 pub use idcard::{IdcardDoctorArgs, IdcardSimArgs, doctor_idcard, sim_idcard};
+pub use keypad::{GpioDoctorArgs, KeypadDoctorArgs, KeypadSimArgs, UsbDoctorArgs, doctor_gpio, doctor_keypad, doctor_usb, sim_keypad};
 pub use led::{LedDoctorArgs, LedSimArgs, doctor_led, sim_led};
 pub use printer::{Paper, PrinterDoctorArgs, PrinterSimArgs, doctor_printer, sim_printer};
 pub use voice::{VoiceDoctorArgs, doctor_voice_cmd};
-pub use keypad::{GpioDoctorArgs, KeypadDoctorArgs, KeypadSimArgs, UsbDoctorArgs, doctor_gpio, doctor_keypad, doctor_usb, sim_keypad};
