@@ -9,7 +9,8 @@ use hall_e2e::{ChildGuard, bin_path};
 
 /// Starts `kiosk ARGS` and returns it with the endpoint from its first line (`listening on X`).
 fn start_sim(args: &[&str]) -> (ChildGuard, BufReader<std::process::ChildStdout>, String) {
-    let mut child = ChildGuard::spawn(Command::new(bin_path("kiosk")).args(args).stdout(Stdio::piped()).stderr(Stdio::null())).expect("spawn sim");
+    let mut child =
+        ChildGuard::spawn(Command::new(bin_path("kiosk")).args(args).stdin(Stdio::piped()).stdout(Stdio::piped()).stderr(Stdio::null())).expect("spawn sim");
     let mut out = BufReader::new(child.stdout.take().expect("stdout"));
     let mut first = String::new();
     out.read_line(&mut first).expect("first line");
@@ -124,6 +125,16 @@ fn idcard_doctor_explains_reader_failures() {
     let (code, _, stderr) = kiosk(&["doctor", "idcard", "--port", "/dev/nonexistent-reader", "--timeout", "1"]);
     assert_ne!(code, 0);
     assert!(stderr.contains("cannot open"), "{stderr}");
+    // A reader whose every answer is corrupt: resent, then a typed error about checksums.
+    let (_bad, _o, bad_pty) = start_sim(&["sim", "idcard", "--pty", "--card", &example("resident.toml"), "--fault", "bad-checksum", "--seconds", "60"]);
+    let (code, _, stderr) = kiosk(&["doctor", "idcard", "--port", &bad_pty, "--timeout", "5"]);
+    assert_ne!(code, 0);
+    assert!(stderr.to_lowercase().contains("checksum"), "{stderr}");
+    // Something on the port that never answers (here a keypad simulator, which only sends keys).
+    let (_silent, _o2, silent_pty) = start_sim(&["sim", "keypad", "--pty"]);
+    let (code, _, stderr) = kiosk(&["doctor", "idcard", "--port", &silent_pty, "--timeout", "5"]);
+    assert_ne!(code, 0);
+    assert!(stderr.contains("did not") || stderr.contains("answer"), "{stderr}");
 }
 
 /// Print after commit: a kiosk with a printer prints each ticket once it is durable; a printer out
