@@ -550,10 +550,27 @@ async fn counter_keypad(d: &Device) {
         (None, Some(gpio)) => KeypadSource::Gpio(gpio.clone()),
         (None, None) => return std::future::pending().await,
     };
-    let (Some(window), Ok(mut presses)) = (d.config.device.window, spawn_keypad(source)) else {
+    let (Some(window), Ok((mut presses, lamps))) = (d.config.device.window, spawn_keypad(source)) else {
         tracing::error!("the keypad could not be started");
         return std::future::pending().await;
     };
+    // The window's lamps follow the feed, like its LED panel.
+    let mut changes = d.agent.subscribe();
+    tokio::spawn(async move {
+        loop {
+            match changes.recv().await {
+                Ok(change) => {
+                    if let Some(signal) = kiosk::window_devices::lamp_signal(&change, window)
+                        && lamps.send(signal).is_err()
+                    {
+                        return;
+                    }
+                }
+                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+            }
+        }
+    });
     while let Some(action) = presses.recv().await {
         let state = lock(&d.store).window_state(&d.config.device.hall, window).ok().flatten();
         match intent(&action, state.as_ref()) {

@@ -4,7 +4,8 @@
 //! - Key presses become counter actions (call next, recall, skip, finish, pause, resume, transfer)
 //!   or a rating of the ticket being served; [`intent`] is the sans-IO mapping, tested here.
 //! - The panel follows the feed: a call to this window shows "请A012号办理" blinking, a pause shows
-//!   "暂停服务". It is driven from the feed rather than from the keypad so that a call made from
+//!   "暂停服务". GPIO lamps follow it too: a lamp named `calling` blinks for 10 s after each call
+//!   to the window, a lamp named `paused` is lit while the window is paused. It is driven from the feed rather than from the keypad so that a call made from
 //!   `kiosk counter` or any other terminal of the window shows too.
 //!
 //! Both devices are on blocking threads (their drivers block with timeouts). A device that is
@@ -15,6 +16,7 @@ use std::sync::mpsc;
 use std::time::Duration;
 
 use anyhow::Result;
+use device_drivers::gpio::{GpioBackend, GpioError, GpioPanel, LampPattern};
 use device_drivers::keypad::{GpioKeypad, GpioKeypadConfig, Keypad, KeypadAction, SerialKeypad, SerialKeypadConfig};
 use device_drivers::led::{DriverConfig, Effect, ModbusPanel, SlaveAddress, WindowPanel};
 use device_drivers::transport::SerialTransport;
@@ -102,6 +104,50 @@ pub fn panel_text(change: &Change, window: WindowNo) -> Option<(String, Effect)>
     }
 }
 
+/// What the window's GPIO lamps are told.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LampSignal {
+    /// A ticket was called to the window.
+    Called,
+    /// The window paused.
+    Paused,
+    /// The window is open again (idle or serving).
+    Open,
+}
+
+/// Blinking of the `calling` lamp after a call.
+const CALLING_BLINK: LampPattern = LampPattern::Blink { on_ms: 300, off_ms: 300 };
+/// How long the `calling` lamp blinks.
+const CALLING_FOR: Duration = Duration::from_secs(10);
+
+/// The lamp signal for a change of this window, if any.
+pub fn lamp_signal(change: &Change, window: WindowNo) -> Option<LampSignal> {
+    match &change.body {
+        ChangeBody::Called(call) if call.window == window => Some(LampSignal::Called),
+        ChangeBody::WindowState { window: w, state, .. } if *w == window => {
+            Some(if *state == WindowStatus::Paused { LampSignal::Paused } else { LampSignal::Open })
+        }
+        _ => None,
+    }
+}
+
+/// Shows a signal on the panel's `calling` and `paused` lamps (a lamp that is not configured is
+/// skipped).
+pub fn show_lamps<B: GpioBackend>(panel: &mut GpioPanel<B>, signal: LampSignal) -> Result<(), GpioError> {
+    let calling = panel.lamp("calling");
+    let paused = panel.lamp("paused");
+    match signal {
+        LampSignal::Called => match calling {
+            Some(id) => panel.show_for(id, CALLING_BLINK, CALLING_FOR, LampPattern::Off),
+            None => Ok(()),
+        },
+        LampSignal::Paused | LampSignal::Open => match paused {
+            Some(id) => panel.show(id, if signal == LampSignal::Paused { LampPattern::On } else { LampPattern::Off }),
+            None => Ok(()),
+        },
+    }
+}
+
 /// The panel's thread: shows what it is sent, one text at a time; reconnects after a failure.
 pub struct PanelWorker {
     texts: mpsc::Sender<(String, Effect)>,
@@ -158,21 +204,17 @@ pub enum KeypadSource {
     Gpio(GpioKeypadConfig),
 }
 
-/// Starts the keypad's thread: each press's action is sent on the returned channel. A keypad that
-/// cannot be opened or goes away is retried every few seconds.
-pub fn spawn_keypad(source: KeypadSource) -> Result<tokio::sync::mpsc::UnboundedReceiver<KeypadAction>> {
+/// Starts the keypad's thread: each press's action is sent on the returned channel, and lamp
+/// signals sent to it light the GPIO lamps (serial keypads have none). A keypad that cannot be
+/// opened or goes away is retried every few seconds.
+pub fn spawn_keypad(source: KeypadSource) -> Result<(tokio::sync::mpsc::UnboundedReceiver<KeypadAction>, mpsc::Sender<LampSignal>)> {
     let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+    let (lamps_tx, lamps) = mpsc::channel::<LampSignal>();
     std::thread::Builder::new().name("keypad".into()).spawn(move || {
-        let open = || -> Result<Box<dyn Keypad>, String> {
-            match &source {
-                KeypadSource::Serial(c) => SerialKeypad::open(c).map(|k| Box::new(k) as Box<dyn Keypad>).map_err(|e| e.to_string()),
-                KeypadSource::Gpio(c) => GpioKeypad::open(c).map(|k| Box::new(k) as Box<dyn Keypad>).map_err(|e| e.to_string()),
-            }
-        };
-        let mut keypad: Option<Box<dyn Keypad>> = None;
+        let mut keypad: Option<Opened> = None;
         loop {
             let Some(k) = keypad.as_mut() else {
-                match open() {
+                match Opened::open(&source) {
                     Ok(k) => keypad = Some(k),
                     Err(e) => {
                         tracing::warn!(error = %e, "keypad not available; retrying in 5 s");
@@ -181,7 +223,14 @@ pub fn spawn_keypad(source: KeypadSource) -> Result<tokio::sync::mpsc::Unbounded
                 }
                 continue;
             };
-            match k.next_press(Duration::from_millis(500)) {
+            while let Ok(signal) = lamps.try_recv() {
+                if let Opened::Gpio(g) = k
+                    && let Err(e) = show_lamps(g.panel_mut(), signal)
+                {
+                    tracing::warn!(error = %e, "window lamp not set");
+                }
+            }
+            match k.keypad().next_press(Duration::from_millis(200)) {
                 Ok(Some(press)) => {
                     tracing::info!(key = %press.key, action = %press.action, "key pressed");
                     if tx.send(press.action).is_err() {
@@ -201,7 +250,29 @@ pub fn spawn_keypad(source: KeypadSource) -> Result<tokio::sync::mpsc::Unbounded
             }
         }
     })?;
-    Ok(rx)
+    Ok((rx, lamps_tx))
+}
+
+/// An opened keypad; GPIO ones also carry the window's lamps.
+enum Opened {
+    Serial(SerialKeypad<SerialTransport>),
+    Gpio(GpioKeypad<Box<dyn GpioBackend>>),
+}
+
+impl Opened {
+    fn open(source: &KeypadSource) -> Result<Self, String> {
+        match source {
+            KeypadSource::Serial(c) => SerialKeypad::open(c).map(Self::Serial).map_err(|e| e.to_string()),
+            KeypadSource::Gpio(c) => GpioKeypad::open(c).map(Self::Gpio).map_err(|e| e.to_string()),
+        }
+    }
+
+    fn keypad(&mut self) -> &mut dyn Keypad {
+        match self {
+            Self::Serial(k) => k,
+            Self::Gpio(k) => k,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -257,5 +328,37 @@ mod tests {
             body: ChangeBody::WindowState { hall: "xuhui".parse().unwrap(), window: 3, state: WindowStatus::Paused, current: None },
         };
         assert_eq!(panel_text(&paused, 3), Some(("暂停服务".to_owned(), Effect::STEADY)));
+    }
+
+    /// The lamp logic on the in-memory GPIO backend (logic tests only; no GPIO chip exists here):
+    /// a call blinks `calling` for 10 s, a pause lights `paused`, opening darkens it.
+    #[test]
+    fn window_lamps_blink_on_a_call_and_light_while_paused() {
+        use device_drivers::gpio::{LineConfig, MemoryBackend};
+        let (calling_line, paused_line) = (LineConfig::new("/dev/gpiochip0", 5), LineConfig::new("/dev/gpiochip0", 6));
+        let mut panel = GpioPanel::new(MemoryBackend::new());
+        let calling = panel.add_lamp("calling", &calling_line).unwrap();
+        let paused = panel.add_lamp("paused", &paused_line).unwrap();
+        show_lamps(&mut panel, LampSignal::Called).unwrap();
+        assert!(panel.is_lit(calling), "lit first");
+        assert_eq!(panel.lamp_pattern(calling), Some(CALLING_BLINK));
+        panel.backend_mut().advance_to(Duration::from_secs(11));
+        assert_eq!(panel.lamp_pattern(calling), Some(LampPattern::Off), "dark again after 10 s");
+        show_lamps(&mut panel, LampSignal::Paused).unwrap();
+        assert!(panel.is_lit(paused));
+        assert!(panel.backend().level(&paused_line), "the line itself is driven");
+        show_lamps(&mut panel, LampSignal::Open).unwrap();
+        assert!(!panel.is_lit(paused));
+        // A panel without those lamps ignores the signals.
+        let mut bare = GpioPanel::new(MemoryBackend::new());
+        show_lamps(&mut bare, LampSignal::Called).unwrap();
+        let idle = Change {
+            cursor: 3,
+            at: chrono::Utc::now(),
+            device: None,
+            body: ChangeBody::WindowState { hall: "xuhui".parse().unwrap(), window: 3, state: WindowStatus::Idle, current: None },
+        };
+        assert_eq!(lamp_signal(&idle, 3), Some(LampSignal::Open));
+        assert_eq!(lamp_signal(&idle, 4), None);
     }
 }
