@@ -303,3 +303,54 @@ fn usb_doctors_say_what_is_missing() {
     assert_eq!(code, 2, "a usage error");
     assert!(stderr.contains("VID:PID") || stderr.contains("hex"), "{stderr}");
 }
+
+/// `kiosk doctor --config FILE`: one row per configured peripheral, against the simulators; a
+/// printer out of paper makes the row and the exit code say so.
+#[test]
+fn doctor_with_a_config_checks_every_configured_peripheral() {
+    let dir = tempfile::tempdir().unwrap();
+    let (_printer, _o1, printer_at) = start_sim(&["sim", "printer", "--tcp", "127.0.0.1:0"]);
+    let (_reader, _o2, reader_pty) = start_sim(&["sim", "idcard", "--pty", "--card", &example("resident.toml"), "--seconds", "60"]);
+    let (_panel, _o3, panel_pty) = start_sim(&["sim", "led", "--pty", "--seconds", "60"]);
+    let (_keypad, _o4, keypad_pty) = start_sim(&["sim", "keypad", "--pty"]);
+    let head = |id: &str, role: &str, window: &str| {
+        format!("[device]\nid = \"{id}\"\nrole = \"{role}\"\nhall = \"xuhui\"\n{window}[central]\nurl = \"http://127.0.0.1:9\"\n[store]\npath = \"{id}.db\"\n")
+    };
+    let kiosk_cfg = dir.path().join("kiosk.toml");
+    let printer_addr = printer_at.strip_prefix("tcp://").unwrap();
+    std::fs::write(
+        &kiosk_cfg,
+        format!(
+            "{}[printer]\ntcp = \"{printer_addr}\"\n[idcard]\nport = \"{reader_pty}\"\n[voice]\nengine = \"espeak\"\npacks = []\n[speaker]\noutput = \"wav\"\nwav_dir = \"calls\"\n",
+            head("kiosk-1", "kiosk", "")
+        ),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = kiosk(&["doctor", "--config", kiosk_cfg.to_str().unwrap(), "--json"]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    let rows: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let devices: Vec<_> =
+        rows.as_array().unwrap().iter().map(|r| (r["device"].as_str().unwrap().to_owned(), r["health"].as_str().unwrap().to_owned())).collect();
+    assert_eq!(devices, [("printer", "ok"), ("idcard", "ok"), ("voice", "ok")].map(|(d, h)| (d.to_owned(), h.to_owned())), "{rows}");
+
+    let counter_cfg = dir.path().join("counter.toml");
+    std::fs::write(
+        &counter_cfg,
+        format!(
+            "{}[led]\nport = \"{panel_pty}\"\n[keypad]\nport = \"{keypad_pty}\"\nkeys = [{{ key = \"1\", action = \"call_next\" }}]\n",
+            head("counter-1", "counter", "window = 1\n")
+        ),
+    )
+    .unwrap();
+    let (code, stdout, stderr) = kiosk(&["doctor", "--config", counter_cfg.to_str().unwrap()]);
+    assert_eq!(code, 0, "{stdout}{stderr}");
+    assert!(stdout.contains("led ") && stdout.contains("keypad "), "{stdout}");
+
+    // Out of paper: the printer's row fails, and so does the command.
+    let (_empty, _o5, empty_at) = start_sim(&["sim", "printer", "--tcp", "127.0.0.1:0", "--condition", "paper-end"]);
+    let text = std::fs::read_to_string(&kiosk_cfg).unwrap().replace(printer_addr, empty_at.strip_prefix("tcp://").unwrap());
+    std::fs::write(&kiosk_cfg, text).unwrap();
+    let (code, stdout, _) = kiosk(&["doctor", "--config", kiosk_cfg.to_str().unwrap()]);
+    assert_eq!(code, 1, "{stdout}");
+    assert!(stdout.lines().any(|l| l.starts_with("printer") && l.contains("FAILING") && l.contains("paper")), "{stdout}");
+}

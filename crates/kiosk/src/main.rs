@@ -109,10 +109,19 @@ enum Command {
         #[command(subcommand)]
         device: SimCmd,
     },
-    /// Check a peripheral through the production driver and say in words what is wrong.
+    /// Check a peripheral through the production driver and say in words what is wrong. With no
+    /// device named, check every peripheral the device's config names and print a table (exit 1
+    /// if one is failing).
+    #[command(args_conflicts_with_subcommands = true)]
     Doctor {
         #[command(subcommand)]
-        device: DoctorCmd,
+        device: Option<DoctorCmd>,
+        /// The device's config (default /etc/hallkit/device.toml), for the check of all peripherals.
+        #[arg(long)]
+        config: Option<PathBuf>,
+        /// Print the table as JSON.
+        #[arg(long)]
+        json: bool,
     },
     /// Counter actions at this device's window.
     Counter {
@@ -334,33 +343,37 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             tokio::task::spawn_blocking(move || peripherals::sim_keypad(&args)).await??;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Doctor { device: DoctorCmd::Keypad(args) } => {
+        Command::Doctor { device: Some(DoctorCmd::Keypad(args)), .. } => {
             tokio::task::spawn_blocking(move || peripherals::doctor_keypad(&args)).await??;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Doctor { device: DoctorCmd::Usb(args) } => {
+        Command::Doctor { device: Some(DoctorCmd::Usb(args)), .. } => {
             tokio::task::spawn_blocking(move || peripherals::doctor_usb(&args)).await??;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Doctor { device: DoctorCmd::Gpio(args) } => {
+        Command::Doctor { device: Some(DoctorCmd::Gpio(args)), .. } => {
             tokio::task::spawn_blocking(move || peripherals::doctor_gpio(&args)).await??;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Doctor { device: DoctorCmd::Voice(args) } => {
+        Command::Doctor { device: Some(DoctorCmd::Voice(args)), .. } => {
             tokio::task::spawn_blocking(move || peripherals::doctor_voice_cmd(&args)).await??;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Doctor { device: DoctorCmd::Led(args) } => {
+        Command::Doctor { device: Some(DoctorCmd::Led(args)), .. } => {
             tokio::task::spawn_blocking(move || peripherals::doctor_led(&args)).await??;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Doctor { device: DoctorCmd::Idcard(args) } => {
+        Command::Doctor { device: Some(DoctorCmd::Idcard(args)), .. } => {
             tokio::task::spawn_blocking(move || peripherals::doctor_idcard(&args)).await??;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Doctor { device: DoctorCmd::Printer(args) } => {
+        Command::Doctor { device: Some(DoctorCmd::Printer(args)), .. } => {
             tokio::task::spawn_blocking(move || peripherals::doctor_printer(&args)).await??;
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Doctor { device: None, config, json } => {
+            let all_ok = tokio::task::spawn_blocking(move || peripherals::doctor_all(config.as_ref(), json)).await??;
+            Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::Status { config, json } => status(&config, json).await,
         Command::Counter { config, action } => {
