@@ -61,16 +61,25 @@ fn keypad_presses_call_and_finish_tickets_and_the_panel_shows_each_call() {
         numbers.push(v["number"].as_str().unwrap().to_owned());
     }
     common::sync_until_clean(&counter, 5);
-    let _counter = ChildGuard::spawn(
+    let mut counter_run = ChildGuard::spawn(
         Command::new(hall_e2e::bin_path("kiosk"))
             .args(["run", "--config", counter.to_str().unwrap()])
-            .env("RUST_LOG", "warn")
+            .env("RUST_LOG", "info")
             .stdout(Stdio::null())
-            .stderr(Stdio::null()),
+            .stderr(Stdio::piped()),
     )
     .expect("kiosk run (counter)");
-    // The counter follows the push stream before the first key.
-    std::thread::sleep(Duration::from_millis(800));
+    // Press only once the counter has its keypad open (it logs "keypad ready").
+    let log = BufReader::new(counter_run.stderr.take().expect("stderr"));
+    let (ready_tx, ready) = mpsc::channel();
+    std::thread::spawn(move || {
+        for line in log.lines().map_while(Result::ok) {
+            if line.contains("keypad ready") {
+                let _ = ready_tx.send(());
+            }
+        }
+    });
+    ready.recv_timeout(Duration::from_secs(60)).expect("the counter opens its keypad");
 
     let press = |keys: &str, keypad_in: &mut std::process::ChildStdin| {
         writeln!(keypad_in, "{keys}").unwrap();

@@ -215,7 +215,10 @@ pub fn spawn_keypad(source: KeypadSource) -> Result<(tokio::sync::mpsc::Unbounde
         loop {
             let Some(k) = keypad.as_mut() else {
                 match Opened::open(&source) {
-                    Ok(k) => keypad = Some(k),
+                    Ok(k) => {
+                        tracing::info!("keypad ready");
+                        keypad = Some(k);
+                    }
                     Err(e) => {
                         tracing::warn!(error = %e, "keypad not available; retrying in 5 s");
                         std::thread::sleep(Duration::from_secs(5));

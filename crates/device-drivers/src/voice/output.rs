@@ -45,8 +45,13 @@ impl AudioSink for WavSink {
         self.count += 1;
         // Keep the label to characters that are safe in any file name.
         let safe: String = label.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').take(32).collect();
-        let path = self.dir.join(format!("{:04}-{}.wav", self.count, if safe.is_empty() { "speech" } else { &safe }));
-        audio.write_wav(&path)?;
+        let name = format!("{:04}-{}.wav", self.count, if safe.is_empty() { "speech" } else { &safe });
+        let path = self.dir.join(&name);
+        // Written under a hidden name and renamed when complete, so whoever watches the folder
+        // (a player, a test) never opens half a file.
+        let partial = self.dir.join(format!(".{name}.part"));
+        audio.write_wav(&partial)?;
+        std::fs::rename(&partial, &path).map_err(|e| VoiceError::WriteWav { path: path.clone(), reason: e.to_string() })?;
         self.written.push(path);
         Ok(())
     }
