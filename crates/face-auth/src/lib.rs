@@ -10,7 +10,12 @@
 //!
 //! This crate does no I/O beyond loading its models. Until it is built, a kiosk has no face
 //! verification and its citizen flow must use the staffed fallback.
+//!
+//! Built so far: [`models`], the model files (fetched by `scripts/face-models` from registry
+//! packages, pinned by sha256) and their check.
 #![warn(missing_docs)]
+
+pub mod models;
 
 /// The result of a 1:1 comparison: the only thing about a face that may leave the device.
 #[derive(Debug, Clone, Copy, PartialEq)]
