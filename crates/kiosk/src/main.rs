@@ -516,6 +516,14 @@ async fn run(path: &Path) -> Result<ExitCode> {
         (Some(led), Some(_)) => Some(kiosk::window_devices::PanelWorker::spawn(led.clone())?),
         _ => None,
     };
+    // A counter's keypad: presses go to `counter_keypad`; its GPIO lamps follow the feed below.
+    let (presses, lamps) = match keypad_source(&d.config) {
+        Some(source) => {
+            let (presses, lamps) = kiosk::window_devices::spawn_keypad(source)?;
+            (Some(presses), Some(lamps))
+        }
+        None => (None, None),
+    };
     let show = async move {
         // The text board: one line per call. The Slint board replaces this with the UI work.
         loop {
@@ -536,13 +544,19 @@ async fn run(path: &Path) -> Result<ExitCode> {
                     {
                         panel.show(text, effect);
                     }
+                    if let (Some(lamps), Some(window)) = (&lamps, window)
+                        && let Some(signal) = kiosk::window_devices::lamp_signal(&change, window)
+                    {
+                        // The keypad thread gone means the device is stopping; nothing to light.
+                        let _ = lamps.send(signal);
+                    }
                 }
                 Err(tokio::sync::broadcast::error::RecvError::Lagged(n)) => tracing::warn!(missed = n, "display fell behind"),
                 Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
             }
         }
     };
-    let keys = counter_keypad(&d);
+    let keys = counter_keypad(&d, presses);
     tokio::select! {
         _ = shutdown => tracing::info!("stopping"),
         _ = sync => {}
@@ -553,37 +567,24 @@ async fn run(path: &Path) -> Result<ExitCode> {
     Ok(ExitCode::SUCCESS)
 }
 
+/// The keypad source a counter's config names, if any.
+fn keypad_source(config: &kiosk::config::Config) -> Option<kiosk::window_devices::KeypadSource> {
+    use kiosk::window_devices::KeypadSource;
+    match (&config.keypad, &config.buttons) {
+        (Some(serial), _) => Some(KeypadSource::Serial(serial.clone())),
+        (None, Some(gpio)) => Some(KeypadSource::Gpio(gpio.clone())),
+        (None, None) => None,
+    }
+}
+
 /// A counter's keypad: each press becomes a counter action (or a rating of the ticket served),
 /// recorded and pushed like `kiosk counter`. Runs until the device stops; pending forever
 /// without a keypad.
-async fn counter_keypad(d: &Device) {
-    use kiosk::window_devices::{Intent, KeypadSource, intent, spawn_keypad};
-    let source = match (&d.config.keypad, &d.config.buttons) {
-        (Some(serial), _) => KeypadSource::Serial(serial.clone()),
-        (None, Some(gpio)) => KeypadSource::Gpio(gpio.clone()),
-        (None, None) => return std::future::pending().await,
-    };
-    let (Some(window), Ok((mut presses, lamps))) = (d.config.device.window, spawn_keypad(source)) else {
-        tracing::error!("the keypad could not be started");
+async fn counter_keypad(d: &Device, presses: Option<tokio::sync::mpsc::UnboundedReceiver<device_drivers::keypad::KeypadAction>>) {
+    use kiosk::window_devices::{Intent, intent};
+    let (Some(window), Some(mut presses)) = (d.config.device.window, presses) else {
         return std::future::pending().await;
     };
-    // The window's lamps follow the feed, like its LED panel.
-    let mut changes = d.agent.subscribe();
-    tokio::spawn(async move {
-        loop {
-            match changes.recv().await {
-                Ok(change) => {
-                    if let Some(signal) = kiosk::window_devices::lamp_signal(&change, window)
-                        && lamps.send(signal).is_err()
-                    {
-                        return;
-                    }
-                }
-                Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-            }
-        }
-    });
     while let Some(action) = presses.recv().await {
         let state = lock(&d.store).window_state(&d.config.device.hall, window).ok().flatten();
         match intent(&action, state.as_ref()) {

@@ -83,12 +83,15 @@ impl<'a> PrinterLink<'a> {
                 Box::new(TcpTransport::connect(addr.as_str(), timeout, timeout)?)
             }
             Self::Serial(path, baud) => Box::new(SerialTransport::open(path, baud, timeout)?),
-            Self::Usb(id) => {
-                let context = usb::new_context()?;
-                Box::new(usb::UsbTransport::open(&context, usb::UsbConfig::printer(id).with_write_timeout(timeout))?)
-            }
+            Self::Usb(id) => Box::new(open_usb_printer(id, timeout)?),
         })
     }
+}
+
+/// Opens a USB printer-class printer with `timeout` for writing.
+pub fn open_usb_printer(id: VidPid, timeout: Duration) -> Result<usb::UsbTransport, TransportError> {
+    let context = usb::new_context()?;
+    Ok(usb::UsbTransport::open(&context, usb::UsbConfig::printer(id).with_write_timeout(timeout))?)
 }
 
 fn open(section: &PrinterSection) -> Result<EscposPrinter<Box<dyn Transport>>, PrintError> {

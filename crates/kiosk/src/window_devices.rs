@@ -91,7 +91,18 @@ fn default_slave() -> u8 {
 impl LedSection {
     /// Checks the section.
     pub fn validate(&self) -> Result<(), String> {
-        SlaveAddress::try_from(self.slave).map(|_| ()).map_err(|e| format!("[led] slave: {e}"))
+        self.slave_address().map(|_| ())
+    }
+
+    fn slave_address(&self) -> Result<SlaveAddress, String> {
+        SlaveAddress::try_from(self.slave).map_err(|e| format!("[led] slave: {e}"))
+    }
+
+    /// Opens the port and connects to the panel (which reads its size); the error is in words.
+    pub fn connect(&self) -> Result<ModbusPanel<SerialTransport>, String> {
+        let config = DriverConfig { slave: self.slave_address()?, baud: self.baud, ..DriverConfig::default() };
+        let transport = SerialTransport::open(&self.port, self.baud, config.response_timeout).map_err(|e| e.to_string())?;
+        ModbusPanel::connect(transport, config).map_err(|e| format!("{e} ({:?})", device_drivers::Error::kind(&e)))
     }
 }
 
@@ -157,7 +168,7 @@ impl PanelWorker {
     /// Starts the thread. The panel is connected on the first text, so a panel that is off at
     /// start-up does not stop the counter.
     pub fn spawn(section: LedSection) -> Result<Self> {
-        let slave = SlaveAddress::try_from(section.slave).map_err(|e| anyhow::anyhow!("[led] slave: {e}"))?;
+        section.validate().map_err(anyhow::Error::msg)?;
         let (texts, rx) = mpsc::channel::<(String, Effect)>();
         std::thread::Builder::new().name("led-panel".into()).spawn(move || {
             let mut panel: Option<ModbusPanel<SerialTransport>> = None;
@@ -167,11 +178,7 @@ impl PanelWorker {
                     (text, effect) = (t, e);
                 }
                 if panel.is_none() {
-                    let config = DriverConfig { slave, baud: section.baud, ..DriverConfig::default() };
-                    match SerialTransport::open(&section.port, section.baud, config.response_timeout)
-                        .map_err(|e| e.to_string())
-                        .and_then(|t| ModbusPanel::connect(t, config).map_err(|e| e.to_string()))
-                    {
+                    match section.connect() {
                         Ok(p) => panel = Some(p),
                         Err(e) => {
                             tracing::warn!(port = %section.port.display(), error = %e, "LED panel not reachable; the call is not shown on it");

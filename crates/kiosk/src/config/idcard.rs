@@ -1,11 +1,39 @@
 //! `[idcard]`: the ID-card reader of a kiosk or counter, and how its card photos are decoded.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
+use anyhow::Context as _;
 use device_drivers::idcard::SessionConfig;
 use device_drivers::idcard::photo::{PhotoSource, VendorLibraryConfig};
+use device_drivers::transport::usb::{UsbConfig, UsbTransport, VidPid, new_context, parse_vid_pid};
+use device_drivers::transport::{SerialConfig, SerialTransport, Transport};
 use serde::Deserialize;
+
+/// Where an ID-card reader is: what `[idcard]` and `kiosk doctor idcard` both name.
+#[derive(Debug, Clone, Copy)]
+pub enum ReaderLink<'a> {
+    /// A serial reader and its speed.
+    Serial(&'a Path, u32),
+    /// A USB reader; its bulk endpoints are found from its descriptors.
+    Usb(VidPid),
+}
+
+impl ReaderLink<'_> {
+    /// Opens the link; the error says what to check.
+    pub fn open(self) -> anyhow::Result<Box<dyn Transport>> {
+        Ok(match self {
+            Self::Serial(port, baud) => Box::new(
+                SerialTransport::from_config(SerialConfig::new(port).with_baud(baud))
+                    .with_context(|| format!("cannot open the reader at {}: check the cable and the port name", port.display()))?,
+            ),
+            Self::Usb(id) => {
+                let context = new_context().map_err(|e| anyhow::anyhow!("{e}"))?;
+                Box::new(UsbTransport::open(&context, UsbConfig::card_reader(id)).map_err(|e| anyhow::anyhow!("cannot open the USB reader: {e}"))?)
+            }
+        })
+    }
+}
 
 /// `[idcard]`
 #[derive(Debug, Clone, Deserialize)]
@@ -58,13 +86,22 @@ fn default_one() -> i32 {
 }
 
 impl IdcardSection {
+    /// The reader's link (after [`validate`](Self::validate)).
+    pub fn link(&self) -> anyhow::Result<ReaderLink<'_>> {
+        match (&self.port, &self.usb) {
+            (Some(port), _) => Ok(ReaderLink::Serial(port, self.baud)),
+            (None, Some(usb)) => Ok(ReaderLink::Usb(parse_vid_pid(usb).map_err(|e| anyhow::anyhow!("[idcard] usb: {e}"))?)),
+            (None, None) => anyhow::bail!("[idcard] names no `port` or `usb`"),
+        }
+    }
+
     /// Checks the section; the message names the key to fix.
     pub fn validate(&self) -> Result<(), String> {
         if self.port.is_some() == self.usb.is_some() {
             return Err("[idcard] needs exactly one of `port = \"/dev/...\"` or `usb = \"VID:PID\"`".into());
         }
         if let Some(usb) = &self.usb {
-            device_drivers::transport::usb::parse_vid_pid(usb).map_err(|e| format!("[idcard] usb must look like \"0400:c35a\" (hex VID:PID): {e}"))?;
+            parse_vid_pid(usb).map_err(|e| format!("[idcard] usb must look like \"0400:c35a\" (hex VID:PID): {e}"))?;
         }
         if !(50..=10_000).contains(&self.poll_interval_ms) {
             return Err("[idcard] poll_interval_ms must be between 50 and 10000".into());

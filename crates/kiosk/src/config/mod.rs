@@ -2,7 +2,7 @@
 //! docs/config.md describes every key.
 
 mod idcard;
-pub use idcard::IdcardSection;
+pub use idcard::{IdcardSection, ReaderLink};
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

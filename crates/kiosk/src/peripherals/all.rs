@@ -13,8 +13,6 @@ use device_drivers::Error as _;
 use device_drivers::escpos::{DriverConfig, EscposPrinter, TicketPrinter};
 use device_drivers::idcard::photo::PhotoDecoder;
 use device_drivers::idcard::{CardReader, ReaderSession};
-use device_drivers::transport::usb::{UsbConfig, UsbTransport, new_context, parse_vid_pid};
-use device_drivers::transport::{SerialConfig, SerialTransport, Transport};
 use serde::Serialize;
 
 use crate::config::Config;
@@ -97,16 +95,7 @@ pub fn check_all(config: &Config) -> Vec<Finding> {
 }
 
 fn check_reader(r: &crate::config::IdcardSection) -> (Health, String) {
-    let transport: Result<Box<dyn Transport>, String> = match (&r.port, &r.usb) {
-        (Some(port), _) => {
-            SerialTransport::from_config(SerialConfig::new(port).with_baud(r.baud)).map(|t| Box::new(t) as Box<dyn Transport>).map_err(|e| e.to_string())
-        }
-        (None, Some(usb)) => parse_vid_pid(usb)
-            .map_err(|e| e.to_string())
-            .and_then(|id| new_context().and_then(|c| UsbTransport::open(&c, UsbConfig::card_reader(id))).map_err(|e| e.to_string()))
-            .map(|t| Box::new(t) as Box<dyn Transport>),
-        (None, None) => Err("no port or usb configured".to_owned()),
-    };
+    let transport = r.link().and_then(|link| link.open()).map_err(|e| format!("{e:#}"));
     let mut session = match transport {
         Ok(t) => ReaderSession::with_config(t, r.session_config()),
         Err(e) => return (Health::Failing, e),
@@ -122,15 +111,7 @@ fn check_reader(r: &crate::config::IdcardSection) -> (Health, String) {
 }
 
 fn check_panel(l: &crate::window_devices::LedSection) -> (Health, String) {
-    use device_drivers::led::{ModbusPanel, SlaveAddress};
-    let slave = match SlaveAddress::try_from(l.slave) {
-        Ok(s) => s,
-        Err(e) => return (Health::Failing, e.to_string()),
-    };
-    let config = device_drivers::led::DriverConfig { slave, baud: l.baud, ..Default::default() };
-    let panel = SerialTransport::open(&l.port, l.baud, config.response_timeout)
-        .map_err(|e| e.to_string())
-        .and_then(|t| ModbusPanel::connect(t, config).map_err(|e| format!("{e} ({:?})", e.kind())));
+    let panel = l.connect();
     match panel.and_then(|mut p| p.status().map_err(|e| e.to_string())) {
         Ok(status) if status.led_fault => (Health::Failing, status.describe()),
         Ok(status) => (Health::Ok, status.describe()),

@@ -4,11 +4,11 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::time::Duration;
 
+use crate::config::ReaderLink;
 use anyhow::{Context, Result, bail};
 use device_drivers::Error as _;
 use device_drivers::idcard::image_file::encode_png;
 use device_drivers::idcard::photo::{DecodedBy, Photo, PhotoDecoder, PhotoSource, RgbImage, VendorLibraryConfig};
-use device_drivers::transport::{SerialConfig, SerialTransport};
 
 /// `kiosk sim idcard`: a GA/T 467 ID-card reader on a pseudo-terminal or a serial port.
 #[derive(Debug, Clone, clap::Args)]
@@ -136,18 +136,12 @@ pub fn doctor_idcard(args: &IdcardDoctorArgs) -> Result<()> {
     if !(args.timeout > 0.0 && args.timeout < 3600.0) {
         bail!("--timeout must be between 0 and 3600 seconds");
     }
-    let transport: Box<dyn device_drivers::transport::Transport> = match (&args.port, args.usb) {
-        (Some(port), _) => Box::new(
-            SerialTransport::from_config(SerialConfig::new(port).with_baud(args.baud))
-                .with_context(|| format!("cannot open the reader at {}: check the cable and the port name", port.display()))?,
-        ),
-        (None, Some(id)) => {
-            use device_drivers::transport::usb::{UsbConfig, UsbTransport, new_context};
-            let context = new_context().map_err(|e| anyhow::anyhow!("{e}"))?;
-            Box::new(UsbTransport::open(&context, UsbConfig::card_reader(id)).map_err(|e| anyhow::anyhow!("cannot open the USB reader: {e}"))?)
-        }
+    let link = match (&args.port, args.usb) {
+        (Some(port), _) => ReaderLink::Serial(port, args.baud),
+        (None, Some(id)) => ReaderLink::Usb(id),
         (None, None) => bail!("give --port PATH or --usb VID:PID"),
     };
+    let transport = link.open()?;
     let config = if args.reader_decodes_photo { SessionConfig::for_photo_reader() } else { SessionConfig::default() };
     let mut reader = ReaderSession::with_config(transport, config);
     reader.reset().map_err(|e| anyhow::anyhow!("the reader did not accept a reset: {e} ({:?})", e.kind()))?;

@@ -8,9 +8,10 @@ use anyhow::{Context, Result, bail};
 use device_drivers::Error as _;
 use device_drivers::escpos::sim::{PrinterSim, SimConfig};
 use device_drivers::escpos::{DriverConfig, EscposPrinter, PaperWidth, PrinterCondition, PrinterProfile, Ticket, TicketPrinter, TicketTemplate};
-use device_drivers::transport::usb::VidPid;
+use device_drivers::transport::Transport;
+use device_drivers::transport::usb::{UsbTransport, VidPid};
 
-use crate::printing::PrinterLink;
+use crate::printing::{PrinterLink, open_usb_printer};
 
 /// Paper width on the command line.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
@@ -128,10 +129,15 @@ pub fn doctor_printer(args: &PrinterDoctorArgs) -> Result<()> {
         (None, None, Some(id)) => PrinterLink::Usb(id),
         (None, None, None) => bail!("give --tcp ADDR, --port PATH or --usb VID:PID"),
     };
-    if let PrinterLink::Usb(id) = link {
-        describe_usb_printer(id, timeout)?;
-    }
-    let transport = link.open(timeout).map_err(|e| anyhow::anyhow!("{e} ({:?})", e.kind()))?;
+    let transport: Box<dyn Transport> = match link {
+        // A USB printer also says what it is through the printer class: opened once for both.
+        PrinterLink::Usb(id) => {
+            let mut usb = open_usb_printer(id, timeout).map_err(|e| anyhow::anyhow!("{e} ({:?})", e.kind()))?;
+            describe_usb_printer(&mut usb);
+            Box::new(usb)
+        }
+        other => other.open(timeout).map_err(|e| anyhow::anyhow!("{e} ({:?})", e.kind()))?,
+    };
     let mut printer = EscposPrinter::new(transport, DriverConfig { answer_timeout: timeout });
     let status = printer.status().map_err(|e| anyhow::anyhow!("{e} ({:?})", e.kind()))?;
     println!("printer: {}", status.describe());
@@ -154,10 +160,7 @@ pub fn doctor_printer(args: &PrinterDoctorArgs) -> Result<()> {
 
 /// What a USB printer says of itself through the printer class (IEEE 1284 device ID, port status),
 /// before the ESC/POS status: a printer that answers here but not to `DLE EOT` is in another mode.
-fn describe_usb_printer(id: VidPid, timeout: Duration) -> Result<()> {
-    use device_drivers::transport::usb::{UsbConfig, UsbTransport, new_context};
-    let context = new_context().map_err(|e| anyhow::anyhow!("{e}"))?;
-    let mut usb = UsbTransport::open(&context, UsbConfig::printer(id).with_write_timeout(timeout)).map_err(|e| anyhow::anyhow!("{e}"))?;
+fn describe_usb_printer(usb: &mut UsbTransport) {
     if let Some(device) = usb.device() {
         println!("usb: {}", device.describe());
     }
@@ -169,5 +172,4 @@ fn describe_usb_printer(id: VidPid, timeout: Duration) -> Result<()> {
         Ok(status) => println!("usb port status: {}", status.describe()),
         Err(e) => println!("usb port status: not given ({e})"),
     }
-    Ok(())
 }
