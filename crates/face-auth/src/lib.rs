@@ -27,6 +27,8 @@ pub mod landmark;
 pub mod liveness;
 pub mod models;
 pub mod pose;
+pub mod quality;
+pub mod verify;
 
 /// The result of a 1:1 comparison: the only thing about a face that may leave the device.
 #[derive(Debug, Clone, Copy, PartialEq)]

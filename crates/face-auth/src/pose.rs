@@ -3,10 +3,13 @@
 //! Five points cannot give a true 3-D pose, but they give a monotonic and repeatable one, which is
 //! what the quality gate ("look at the camera") and the liveness prompts ("turn left") need:
 //! - roll is the angle of the line between the eyes;
-//! - yaw comes from how far the nose sits from the middle of the eyes and mouth, across, relative
-//!   to the eye distance (a head turned 90° would put it at about ±0.5);
-//! - pitch comes from where the nose sits between the eye line and the mouth line, relative to
-//!   where it sits on a frontal face (the ArcFace layout).
+//! - yaw comes from how far the nose tip sits from the middle of the eyes and mouth, across,
+//!   relative to the eye distance: the tip stands about 0.6 eye distances out of the face, so a
+//!   turn by θ moves it by about 0.6·tan θ eye distances (the eye distance itself shrinks by
+//!   cos θ);
+//! - pitch comes from where the nose tip sits between the eye line and the mouth line, compared
+//!   with a frontal face (the ArcFace layout), by the same model (the eye-to-mouth height is about
+//!   one eye distance).
 //!
 //! Signs are the person's, not the picture's, for an unmirrored camera: yaw > 0 is the head turned
 //! to the person's left (the nose moves to the picture's right), pitch > 0 is looking up, roll > 0
@@ -26,6 +29,9 @@ pub struct Pose {
     /// Tilt: > 0 toward the person's left shoulder.
     pub roll: f32,
 }
+
+/// How far the nose tip stands out of the face, in eye distances (anthropometric average).
+const NOSE_DEPTH: f32 = 0.6;
 
 /// Where the nose sits between the eye line (0) and the mouth line (1) on a frontal face.
 fn frontal_nose_ratio() -> f32 {
@@ -57,12 +63,11 @@ impl Pose {
             return None;
         }
         let mid_x = (eyes.x + mouth.x) / 2.0;
-        // Offset of the nose across the face, in eye distances: ±0.5 would be a full profile.
-        let across = ((nose.x - mid_x) / eye_d).clamp(-0.5, 0.5);
-        let yaw = (across * 2.0).asin().to_degrees();
+        let across = (nose.x - mid_x) / eye_d;
+        let yaw = (across / NOSE_DEPTH).atan().to_degrees();
         let lower = (nose.y - eyes.y) / face_h - frontal_nose_ratio();
         // The nose tip stands out of the face, so a face looking up shows it closer to the eyes.
-        let pitch = -(lower.clamp(-0.5, 0.5) * 2.0).asin().to_degrees();
+        let pitch = (-lower / NOSE_DEPTH).atan().to_degrees();
         Some(Pose { yaw, pitch, roll: roll.to_degrees() })
     }
 }
