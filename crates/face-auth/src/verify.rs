@@ -10,6 +10,8 @@ use std::time::Instant;
 use serde::Serialize;
 
 use crate::align::align;
+use crate::camera::{TimedFrame, mean_abs_difference};
+use crate::liveness::{Liveness, LivenessFrame, LivenessVerdict, Observation};
 use crate::detect::{Detector, SeetaDetector};
 use crate::embed::{Embedder, Embedding, MobileFaceNet};
 use crate::error::FaceError;
@@ -91,7 +93,8 @@ pub struct FrameAnalysis {
 }
 
 /// The outcome of comparing a card photo with live frames: the only face-derived data that
-/// leaves the crate.
+/// leaves the crate. `match` is the whole decision: the faces match and, when a liveness check
+/// ran, it passed.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Verification {
     /// Judged the same person (score ≥ threshold, card and a live frame passed their gates).
@@ -104,6 +107,10 @@ pub struct Verification {
     pub threshold: f32,
     /// Quality of the card photo and of each live frame.
     pub quality: QualitySummary,
+    /// The face comparison alone: score ≥ threshold with usable faces on both sides.
+    pub face_match: bool,
+    /// The liveness report, when a liveness check ran over the live frames (null otherwise).
+    pub liveness: Option<LivenessVerdict>,
     /// Which live frame was matched (index into the frames given).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub live_frame: Option<usize>,
@@ -184,17 +191,43 @@ impl Verifier {
         Ok(FrameAnalysis { quality: report, face: Some(face), landmarks: Some(landmarks), pose, embedding })
     }
 
-    /// Compares the card photo with the live frames: the most frontal live frame that passes the
-    /// gates is matched.
+    /// Compares the card photo with live frames (no liveness check): the most frontal live
+    /// frame that passes the gates is matched.
     pub fn verify(&self, card: &Frame, live: &[Frame]) -> Result<Verification, FaceError> {
+        self.run(card, live.iter().enumerate().map(|(i, f)| (std::time::Duration::from_millis(100 * i as u64), f)), None)
+    }
+
+    /// Compares the card photo with a camera sequence while `liveness` judges the same
+    /// sequence: the card is matched against a face from the very frames that proved liveness
+    /// (the challenge also holds every face to the first one's identity).
+    pub fn verify_sequence(&self, card: &Frame, live: &[TimedFrame], liveness: &mut dyn Liveness) -> Result<Verification, FaceError> {
+        self.run(card, live.iter().map(|t| (t.at, &t.frame)), Some(liveness))
+    }
+
+    fn run<'a>(&self, card: &Frame, live: impl Iterator<Item = (std::time::Duration, &'a Frame)>, mut liveness: Option<&mut dyn Liveness>) -> Result<Verification, FaceError> {
         let start = Instant::now();
         let mut t = Timings::default();
         let card_analysis = self.analyse(card, FrameKind::Card, false, &mut t)?;
-        let mut live_reports = Vec::with_capacity(live.len());
+        let mut live_reports = Vec::new();
         let mut best: Option<(usize, f32, Embedding)> = None;
-        for (i, frame) in live.iter().enumerate() {
-            let a = self.analyse(frame, FrameKind::Live, false, &mut t)?;
-            if let (Some(e), Some(p)) = (a.embedding, a.pose) {
+        let mut previous: Option<&Frame> = None;
+        for (i, (at, frame)) in live.enumerate() {
+            // The liveness check needs every single face's embedding to hold identity, even on
+            // frames turned too far to match on.
+            let a = self.analyse(frame, FrameKind::Live, liveness.is_some(), &mut t)?;
+            if let Some(judge) = liveness.as_deref_mut() {
+                let began = Instant::now();
+                let change = previous.and_then(|p| mean_abs_difference(p, frame));
+                let observation = match (a.quality.faces, a.pose, &a.embedding) {
+                    (1, Some(pose), Some(e)) => Observation::one_face(at, pose, e.clone(), change),
+                    (faces, _, _) => Observation::no_single_face(at, faces, change),
+                };
+                let face = if a.quality.faces == 1 { a.face.as_ref() } else { None };
+                judge.observe_frame(&LivenessFrame { observation: &observation, rgb: frame, aux: None, face })?;
+                t.liveness += ms(began);
+            }
+            previous = Some(frame);
+            if let (true, Some(e), Some(p)) = (a.quality.passed, a.embedding, a.pose) {
                 let off_axis = p.yaw.abs() + p.pitch.abs();
                 if best.as_ref().is_none_or(|(_, o, _)| off_axis < *o) {
                     best = Some((i, off_axis, e));
@@ -202,17 +235,21 @@ impl Verifier {
             }
             live_reports.push(a.quality);
         }
+        let verdict = liveness.map(|judge| judge.finish());
         let score = match (&card_analysis.embedding, &best) {
             (Some(c), Some((_, _, l))) => Some(c.cosine(l)),
             _ => None,
         };
         t.total = ms(start);
         let threshold = self.config.threshold;
+        let face_match = score.is_some_and(|s| s >= threshold);
         Ok(Verification {
-            matched: score.is_some_and(|s| s >= threshold),
+            matched: face_match && verdict.as_ref().is_none_or(|v| v.passed),
             score,
             threshold,
             quality: QualitySummary { card: card_analysis.quality, live: live_reports },
+            face_match,
+            liveness: verdict,
             live_frame: best.map(|(i, _, _)| i),
             timings_ms: t,
         })

@@ -72,3 +72,34 @@ fn everyone_in_the_group_photo_is_a_different_person() {
     eprintln!("{} group faces, {compared} impostor pairs compared", faces.len());
     assert!(compared >= 10, "only {compared} pairs had usable faces");
 }
+
+/// The photo as an ID card would hold it: 102×126, cropped to the GA 461 layout, heavy JPEG.
+fn card_of(name: &str) -> Option<face_auth::frame::Frame> {
+    use face_auth::calibrate::card_photo::{CardPhotoOptions, simulate_card_photo};
+    use face_auth::verify::{FrameKind, Timings};
+    let v = verifier()?;
+    let p = photo(name);
+    let marks = v.analyse(&p, FrameKind::Live, false, &mut Timings::default()).unwrap().landmarks.expect("a face");
+    Some(simulate_card_photo(&p, &marks, &CardPhotoOptions::default()).unwrap())
+}
+
+#[test]
+fn simulated_card_photos_match_the_same_man_only() {
+    let Some(v) = verifier() else { return };
+    for (card, live, same) in [
+        ("obama.jpg", "obama2.jpg", true),
+        ("obama.jpg", "obama3.jpg", true),
+        ("obama2.jpg", "obama3.jpg", true),
+        ("obama3.jpg", "obama.jpg", true),
+        ("obama.jpg", "biden.jpg", false),
+        ("biden.jpg", "obama.jpg", false),
+        ("biden.jpg", "obama2.jpg", false),
+    ] {
+        let c = card_of(card).unwrap();
+        assert_eq!((c.width(), c.height()), (102, 126));
+        let r = v.verify(&c, &[photo(live)]).unwrap();
+        let s = r.score.unwrap_or_else(|| panic!("card of {card}: {:?}", r.quality.card));
+        eprintln!("card of {card} ~ {live}: {s:.3}");
+        assert_eq!(r.matched, same, "card of {card} vs {live}: {s}");
+    }
+}
