@@ -12,6 +12,7 @@
 //! - [`agent`] and [`client`]: the sync agent and its HTTP client; [`backoff`]: its retry policy;
 //! - [`demo`]: a whole simulated hall in one process;
 //! - [`peripherals`]: `kiosk sim ...` and `kiosk doctor ...` for technicians;
+//! - [`face`]: `kiosk face verify` and `kiosk face calibrate`;
 //! - [`clock`]: injected time.
 #![warn(missing_docs)]
 
@@ -24,6 +25,7 @@ pub mod config;
 pub mod counter;
 pub mod demo;
 pub mod desk;
+pub mod face;
 pub mod peripherals;
 pub mod printing;
 pub mod window_devices;

@@ -123,6 +123,12 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Face verification (人证核验) from the command line: compare a card photo with camera
+    /// frames, or calibrate the threshold on labelled pairs.
+    Face {
+        #[command(subcommand)]
+        cmd: FaceCmd,
+    },
     /// Counter actions at this device's window.
     Counter {
         /// Device config file (TOML).
@@ -145,6 +151,18 @@ enum SimCmd {
     Led(peripherals::LedSimArgs),
     /// A serial counter keypad on a pseudo-terminal; presses the keys typed on its standard input.
     Keypad(peripherals::KeypadSimArgs),
+}
+
+#[derive(Subcommand)]
+enum FaceCmd {
+    /// Compare an ID-card photo with live frames: prints the decision, score, threshold, the
+    /// quality of each picture, liveness (with --prompts) and per-step timings. Exits 0 on a
+    /// match, 2 when not matched, 1 on an error (unreadable picture, missing models).
+    Verify(kiosk::face::verify::VerifyArgs),
+    /// Score labelled pairs (same person or not) and report the genuine and impostor score
+    /// distributions, TAR at FAR 1e-2/1e-3/1e-4 and a suggested threshold, with the ROC curve
+    /// and histograms as PNG.
+    Calibrate(kiosk::face::calibrate::CalibrateArgs),
 }
 
 #[derive(Subcommand)]
@@ -376,6 +394,8 @@ async fn dispatch(command: Command) -> Result<ExitCode> {
             Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
         }
         Command::Status { config, json } => status(&config, json).await,
+        Command::Face { cmd: FaceCmd::Verify(args) } => tokio::task::spawn_blocking(move || kiosk::face::verify::run(&args)).await?,
+        Command::Face { cmd: FaceCmd::Calibrate(args) } => tokio::task::spawn_blocking(move || kiosk::face::calibrate::run(&args)).await?,
         Command::Counter { config, action } => {
             let d = open_device(&config)?;
             if d.config.device.role != DeviceRole::Counter {
