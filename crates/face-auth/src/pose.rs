@@ -47,7 +47,8 @@ impl Pose {
     pub fn from_landmarks(l: &Landmarks5) -> Option<Pose> {
         let (le, re) = (l.left_eye(), l.right_eye());
         let eye_d = le.distance(re);
-        if !(eye_d > 1e-3) {
+        // Also refuses NaN.
+        if eye_d.is_nan() || eye_d <= 1e-3 {
             return None;
         }
         let roll = (re.y - le.y).atan2(re.x - le.x);
@@ -59,7 +60,7 @@ impl Pose {
         let eyes = le.midpoint(re);
         let mouth = ml.midpoint(mr);
         let face_h = mouth.y - eyes.y;
-        if !(face_h > 1e-3) {
+        if face_h.is_nan() || face_h <= 1e-3 {
             return None;
         }
         let mid_x = (eyes.x + mouth.x) / 2.0;
