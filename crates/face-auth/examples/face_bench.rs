@@ -18,18 +18,25 @@
 //! end, as p50/p90/max. A second pass runs `Verifier::analyse` on each picture alone to show
 //! where the time goes per picture.
 //!
+//! On x86_64 the figures include a cost of the pipeline as it stands: tract 0.23.9's assembly
+//! matrix kernels return without `vzeroupper`, so the detector's SSE code that runs after an
+//! embedding pays the AVX–SSE transition penalty (measured here: 16 ms → 37 ms for the card
+//! photo's detection, 8 ms → 17 ms for the live frame's). aarch64 has no such penalty.
+//!
 //! **Scores mode** (`--scores`) prints the score of each pair of a fixed set (the package test
-//! photos against each other, cards simulated from them against the other photos, and the timing
-//! mode's pair) with 6 decimals, one pair per line, so that the output of two builds (e.g. x86_64 and aarch64 under qemu) can be
-//! compared with `diff`. Lines starting with `#` describe the build and are not scores.
+//! photos against each other, cards simulated from them against the other photos, and the
+//! timing mode's pair) with 6 decimals, one pair per line, so that the output of two builds
+//! (e.g. x86_64, and aarch64 under qemu-user) can be compared with `diff`. Lines starting with
+//! `#` describe the build and are not scores.
 //!
 //! Nothing is written to disk; pictures live only in memory.
 
+use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Instant;
 
-use face_auth::calibrate::card_photo::{CardPhotoOptions, simulate_card_photo};
+use face_auth::calibrate::card_photo::{CardPhotoOptions, DEFAULT_JPEG_QUALITY, simulate_card_photo};
 use face_auth::frame::Frame;
 use face_auth::models::ModelDir;
 use face_auth::verify::{FrameKind, Timings, Verifier, VerifyConfig};
@@ -125,6 +132,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// `println!` that reports a closed or failing stdout (e.g. piped into `head`) as an error
+/// instead of panicking.
+macro_rules! say {
+    ($($arg:tt)*) => {
+        writeln!(std::io::stdout(), $($arg)*).map_err(|e| format!("cannot write the output: {e}"))?
+    };
+}
+
 fn run(args: &Args) -> Result<(), String> {
     let started = Instant::now();
     let verifier = Verifier::load(&ModelDir::new(&args.models), VerifyConfig::default()).map_err(|e| e.to_string())?;
@@ -181,9 +196,11 @@ fn ms(since: Instant) -> f64 {
     since.elapsed().as_secs_f64() * 1000.0
 }
 
-/// The steps `Timings` reports, by name.
-const STEPS: [(&str, fn(&Timings) -> f64); 5] =
-    [("detect", |t| t.detect), ("landmarks", |t| t.landmarks), ("align", |t| t.align), ("quality", |t| t.quality), ("embed", |t| t.embed)];
+/// A step's name and how to read its time from `Timings`.
+type Step = (&'static str, fn(&Timings) -> f64);
+
+/// The steps `Timings` reports.
+const STEPS: [Step; 5] = [("detect", |t| t.detect), ("landmarks", |t| t.landmarks), ("align", |t| t.align), ("quality", |t| t.quality), ("embed", |t| t.embed)];
 
 fn timings(verifier: &Verifier, photos: &Photos, runs: usize, warmup: usize, load_ms: f64) -> Result<(), String> {
     let live = photos.camera_frame("obama2.jpg")?;
@@ -225,39 +242,47 @@ fn timings(verifier: &Verifier, photos: &Photos, runs: usize, warmup: usize, loa
         }
     }
 
-    println!("face verification benchmark ({} build, {})", if cfg!(debug_assertions) { "DEBUG: not a benchmark" } else { "release" }, std::env::consts::ARCH);
-    println!("cpu: {}", cpu_model().unwrap_or_else(|| "unknown".into()));
-    println!("live frame: obama2.jpg fitted to {}x{} on grey; card: obama.jpg simulated at {}x{} (GA 461 framing, JPEG q25)", live[0].width(), live[0].height(), card.width(), card.height());
-    println!("models loaded (sha256 checks + tract optimisation) in {load_ms:.0} ms");
-    println!("{runs} timed runs after {warmup} warm-up; score {score:.6} (threshold {}, match: {})", first.threshold, first.matched);
-    println!();
-    println!("{:<24} {:>8} {:>8} {:>8} {:>8}", "step (ms)", "p50", "p90", "max", "min");
+    say!("face verification benchmark ({} build, {})", if cfg!(debug_assertions) { "DEBUG: not a benchmark" } else { "release" }, std::env::consts::ARCH);
+    say!("cpu: {}", cpu_model().unwrap_or_else(|| "unknown".into()));
+    say!(
+        "live frame: obama2.jpg fitted to {}x{} on grey; card: obama.jpg simulated at {}x{} (GA 461 framing, JPEG q{DEFAULT_JPEG_QUALITY})",
+        live[0].width(),
+        live[0].height(),
+        card.width(),
+        card.height()
+    );
+    say!("models loaded (sha256 checks + tract optimisation) in {load_ms:.0} ms");
+    say!("{runs} timed runs after {warmup} warm-up; score {score:.6} (threshold {}, match: {})", first.threshold, first.matched);
+    say!();
+    say!("{:<24} {:>8} {:>8} {:>8} {:>8}", "step (ms)", "p50", "p90", "max", "min");
     for (name, get) in STEPS {
-        print_row(name, &all, get);
+        print_row(name, &all, get)?;
     }
-    print_row("other (gray, pose, ...)", &all, |t| t.total - STEPS.iter().map(|(_, get)| get(t)).sum::<f64>());
-    print_row("end to end", &all, |t| t.total);
-    println!();
-    println!("per picture, p50 ms      {:>8} {:>8}", "card", "live");
-    for (name, get) in STEPS.iter().copied().chain([("total", (|t: &Timings| t.total) as fn(&Timings) -> f64)]) {
-        println!("{:<24} {:>8.2} {:>8.2}", name, percentile(&per_frame[0], 0.5, get), percentile(&per_frame[1], 0.5, get));
+    print_row("other (gray, pose, ...)", &all, |t| t.total - STEPS.iter().map(|(_, get)| get(t)).sum::<f64>())?;
+    print_row("end to end", &all, |t| t.total)?;
+    say!();
+    say!("per picture, p50 ms      {:>8} {:>8}", "card", "live");
+    let total: Step = ("total", |t| t.total);
+    for (name, get) in STEPS.iter().copied().chain([total]) {
+        say!("{:<24} {:>8.2} {:>8.2}", name, percentile(&per_frame[0], 0.5, get), percentile(&per_frame[1], 0.5, get));
     }
-    println!();
-    println!("mean over the timed runs: {:.1} ms per verification ({:.1} verifications/s)", wall_ms / runs as f64, runs as f64 * 1000.0 / wall_ms);
+    say!();
+    say!("mean over the timed runs: {:.1} ms per verification ({:.1} verifications/s)", wall_ms / runs as f64, runs as f64 * 1000.0 / wall_ms);
     match threads() {
-        Some(n) => println!("threads in this process: {n}"),
-        None => println!("threads in this process: unknown (no /proc/self/status)"),
+        Some(n) => say!("threads in this process: {n}"),
+        None => say!("threads in this process: unknown (no /proc/self/status)"),
     }
     if let Ok(load) = std::fs::read_to_string("/proc/loadavg") {
-        println!("load average: {}", load.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
+        say!("load average: {}", load.split_whitespace().take(3).collect::<Vec<_>>().join(" "));
     }
     Ok(())
 }
 
-fn print_row(name: &str, all: &[Timings], get: fn(&Timings) -> f64) {
+fn print_row(name: &str, all: &[Timings], get: fn(&Timings) -> f64) -> Result<(), String> {
     let max = all.iter().map(get).fold(f64::MIN, f64::max);
     let min = all.iter().map(get).fold(f64::MAX, f64::min);
-    println!("{:<24} {:>8.2} {:>8.2} {:>8.2} {:>8.2}", name, percentile(all, 0.5, get), percentile(all, 0.9, get), max, min);
+    say!("{:<24} {:>8.2} {:>8.2} {:>8.2} {:>8.2}", name, percentile(all, 0.5, get), percentile(all, 0.9, get), max, min);
+    Ok(())
 }
 
 /// Nearest-rank percentile (`all` is never empty: runs ≥ 1).
@@ -280,8 +305,8 @@ fn threads() -> Option<usize> {
 }
 
 fn scores(verifier: &Verifier, photos: &Photos) -> Result<(), String> {
-    println!("# face_bench --scores: {} build, {}", if cfg!(debug_assertions) { "debug" } else { "release" }, std::env::consts::ARCH);
-    println!("# card side ~ live side: cosine score (6 decimals), decision");
+    say!("# face_bench --scores: {} build, {}", if cfg!(debug_assertions) { "debug" } else { "release" }, std::env::consts::ARCH);
+    say!("# card side ~ live side: cosine score (6 decimals), decision");
     let mut pairs: Vec<(String, Frame, String, Frame)> = Vec::new();
     // The photos as they are, against each other (the tall ones are group shots: fitted to
     // 640×480 their faces would fail the size gate, so the live side is the whole photo)...
@@ -303,10 +328,10 @@ fn scores(verifier: &Verifier, photos: &Photos) -> Result<(), String> {
         let v = verifier.verify(card, std::slice::from_ref(live)).map_err(|e| format!("{card_name} ~ {live_name}: {e}"))?;
         let label = format!("{card_name} ~ {live_name}");
         match v.score {
-            Some(s) => println!("{label:<42} {s:.6} {}", if v.matched { "match" } else { "no match" }),
+            Some(s) => say!("{label:<42} {s:.6} {}", if v.matched { "match" } else { "no match" }),
             None => {
                 let reasons: Vec<String> = v.quality.card.reasons.iter().chain(&v.quality.live[0].reasons).map(ToString::to_string).collect();
-                println!("{label:<42} none ({})", reasons.join("; "));
+                say!("{label:<42} none ({})", reasons.join("; "));
             }
         }
     }

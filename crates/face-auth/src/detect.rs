@@ -81,6 +81,7 @@ impl SeetaDetector {
         detector.set_score_thresh(self.settings.score_threshold);
         detector.set_pyramid_scale_factor(self.settings.pyramid_scale);
         detector.set_slide_window_step(self.settings.window_step, self.settings.window_step);
+        clear_avx_upper_state();
         let image = rustface::ImageData::new(gray.luma(), gray.width(), gray.height());
         let mut faces: Vec<FaceBox> = detector
             .detect(&image)
@@ -113,5 +114,25 @@ impl Detector for SeetaDetector {
             faces = self.detect_at(frame, 1.0);
         }
         Ok(faces)
+    }
+}
+
+/// Clears the upper halves of the AVX registers before `rustface`'s SSE code runs.
+///
+/// tract's x86_64 matrix kernels return without `vzeroupper`, so after an embedding the CPU
+/// charges every legacy-SSE instruction a state-transition penalty: measured, it doubled the
+/// detection time (card photo 36.6 → 16.3 ms, live frame 17.0 → 8.2 ms with this call;
+/// docs/benchmarks.md). Other architectures have no such penalty.
+fn clear_avx_upper_state() {
+    #[cfg(target_arch = "x86_64")]
+    {
+        #[target_feature(enable = "avx")]
+        fn zero_upper() {
+            std::arch::x86_64::_mm256_zeroupper();
+        }
+        if std::is_x86_feature_detected!("avx") {
+            // SAFETY: the CPU has AVX (checked just above), which is all `zero_upper` needs.
+            unsafe { zero_upper() }
+        }
     }
 }
