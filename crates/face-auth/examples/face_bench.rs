@@ -164,7 +164,8 @@ impl Photos {
     /// The photo as a 640×480 camera would frame it (only for photos whose face is large in the
     /// picture, like obama2.jpg: the face must keep 36 px between the eyes).
     fn camera_frame(&self, name: &str) -> Result<Frame, String> {
-        as_camera_frame(&self.open(name)?)
+        // Scaled to fit and centred on grey, as the tests' `as_camera_frame`.
+        Ok(self.open(name)?.fitted(CAMERA_WIDTH, CAMERA_HEIGHT, BACKGROUND))
     }
 
     /// The photo as an ID card would hold it (landmarks from the pipeline itself).
@@ -174,22 +175,6 @@ impl Photos {
         let marks = analysis.landmarks.ok_or(format!("{name}: no face found, so no card photo can be simulated from it"))?;
         simulate_card_photo(&photo, &marks, &CardPhotoOptions::default()).map_err(|e| format!("card photo from {name}: {e}"))
     }
-}
-
-/// Scaled to fit 640×480 and centred on grey (the same as the tests' `as_camera_frame`).
-fn as_camera_frame(photo: &Frame) -> Result<Frame, String> {
-    let s = (CAMERA_WIDTH as f32 / photo.width() as f32).min(CAMERA_HEIGHT as f32 / photo.height() as f32);
-    let scaled = photo.scaled(s);
-    let (x0, y0) = ((CAMERA_WIDTH.saturating_sub(scaled.width())) / 2, (CAMERA_HEIGHT.saturating_sub(scaled.height())) / 2);
-    let mut rgb = vec![BACKGROUND; (CAMERA_WIDTH * CAMERA_HEIGHT * 3) as usize];
-    for y in 0..scaled.height().min(CAMERA_HEIGHT - y0) {
-        for x in 0..scaled.width().min(CAMERA_WIDTH - x0) {
-            let i = (((y0 + y) * CAMERA_WIDTH + x0 + x) * 3) as usize;
-            rgb[i..i + 3].copy_from_slice(&scaled.pixel(x, y));
-        }
-    }
-    // `from_rgb` takes the buffer; the frame wipes it when dropped.
-    Frame::from_rgb(CAMERA_WIDTH, CAMERA_HEIGHT, rgb).map_err(|e| e.to_string())
 }
 
 fn ms(since: Instant) -> f64 {

@@ -8,6 +8,7 @@ use crate::align::ALIGNED_SIDE;
 use crate::error::FaceError;
 use crate::frame::Frame;
 use crate::models::{Model, ModelDir};
+use crate::tflite::{Plan, load_plan};
 
 /// A unit-length face embedding; wiped on drop (it is biometric data too).
 #[derive(Clone, PartialEq)]
@@ -65,16 +66,13 @@ pub trait Embedder: Send + Sync {
 /// carries the mirrored face and the two embeddings are summed, which steadies the score at no
 /// extra cost (the batch is fixed anyway).
 pub struct MobileFaceNet {
-    plan: std::sync::Arc<TypedRunnableModel>,
+    plan: Plan,
 }
 
 impl MobileFaceNet {
     /// Loads `MobileFaceNet.tflite` from the model folder (checked against its pin).
     pub fn load(models: &ModelDir) -> Result<Self, FaceError> {
-        let path = models.verified(Model::MobileFaceNet)?;
-        let load = |e: TractError| FaceError::ModelLoad { model: Model::MobileFaceNet, reason: format!("{e:#}") };
-        let plan = tract_tflite::tflite().model_for_path(&path).map_err(load)?.into_optimized().map_err(load)?.into_runnable().map_err(load)?;
-        Ok(Self { plan })
+        Ok(Self { plan: load_plan(models, Model::MobileFaceNet)? })
     }
 }
 

@@ -204,6 +204,26 @@ impl Frame {
         sum.map(|s| s / n)
     }
 
+    /// This frame drawn onto `base` with its top-left corner at (x, y), clipped to `base`.
+    pub fn drawn_onto(&self, base: &Frame, x: u32, y: u32) -> Frame {
+        let mut rgb = Zeroizing::new(base.rgb.to_vec());
+        let w = self.width.min(base.width.saturating_sub(x)) as usize;
+        for ty in 0..self.height.min(base.height.saturating_sub(y)) {
+            let src = ty as usize * self.width as usize * 3;
+            let dst = ((y + ty) as usize * base.width as usize + x as usize) * 3;
+            rgb[dst..dst + w * 3].copy_from_slice(&self.rgb[src..src + w * 3]);
+        }
+        Frame { width: base.width, height: base.height, rgb }
+    }
+
+    /// This frame scaled to fit `width`×`height` (aspect kept) and centred on a plain grey of
+    /// `background`, as a camera of that size would frame the picture.
+    pub fn fitted(&self, width: u32, height: u32, background: u8) -> Frame {
+        let scaled = self.scaled((width as f32 / self.width as f32).min(height as f32 / self.height as f32));
+        let base = Frame { width, height, rgb: Zeroizing::new(vec![background; width as usize * height as usize * 3]) };
+        scaled.drawn_onto(&base, width.saturating_sub(scaled.width) / 2, height.saturating_sub(scaled.height) / 2)
+    }
+
     /// The frame mirrored left–right.
     pub fn mirrored(&self) -> Frame {
         let w = self.width as usize;
@@ -321,6 +341,12 @@ mod tests {
         assert!(f.cropped(4, 0, 1, 1).is_none());
         let big = f.resized(8, 4);
         assert_eq!((big.width(), big.height()), (8, 4));
+        let on = c.drawn_onto(&f, 2, 1);
+        assert_eq!((on.width(), on.height()), (4, 2));
+        assert_eq!((on.pixel(2, 1), on.pixel(3, 1), on.pixel(1, 1)), (c.pixel(0, 0), c.pixel(1, 0), f.pixel(1, 1)));
+        let fit = checker(4, 2).fitted(8, 8, 9);
+        assert_eq!((fit.width(), fit.height()), (8, 8));
+        assert_eq!((fit.pixel(0, 0), fit.pixel(0, 2), fit.pixel(0, 6)), ([9, 9, 9], f.pixel(0, 0), [9, 9, 9]));
         let small = checker(8, 8).resized(4, 4);
         // Each 2×2 block averages red and blue.
         assert_eq!(small.pixel(1, 1), [128, 0, 128]);

@@ -11,14 +11,13 @@ use crate::error::FaceError;
 use crate::frame::Frame;
 use crate::geometry::{FaceBox, Landmarks5, Point};
 use crate::models::{Model, ModelDir};
+use crate::tflite::{Plan, load_plan};
 
 /// Finds the five landmarks of a detected face. Implement it to plug in another model.
 pub trait Landmarker: Send + Sync {
     /// The landmarks of the face in `face`, in frame pixels.
     fn landmarks(&self, frame: &Frame, face: &FaceBox) -> Result<Landmarks5, FaceError>;
 }
-
-type Plan = std::sync::Arc<TypedRunnableModel>;
 
 /// MTCNN O-Net (48×48 RGB in; face probability, box regression and ten landmark coordinates out).
 pub struct OnetLandmarker {
@@ -30,10 +29,7 @@ const SIDE: usize = 48;
 impl OnetLandmarker {
     /// Loads `onet.tflite` from the model folder (checked against its pin).
     pub fn load(models: &ModelDir) -> Result<Self, FaceError> {
-        let path = models.verified(Model::MtcnnOnet)?;
-        let load = |e: TractError| FaceError::ModelLoad { model: Model::MtcnnOnet, reason: format!("{e:#}") };
-        let plan = tract_tflite::tflite().model_for_path(&path).map_err(load)?.into_optimized().map_err(load)?.into_runnable().map_err(load)?;
-        Ok(Self { plan })
+        Ok(Self { plan: load_plan(models, Model::MtcnnOnet)? })
     }
 
     /// One O-Net pass on `b`: (face probability, refined box, landmarks).

@@ -28,6 +28,7 @@ pub mod liveness;
 pub mod models;
 pub mod pose;
 pub mod quality;
+mod tflite;
 pub mod verify;
 
 /// The result of a 1:1 comparison: the only thing about a face that may leave the device.

@@ -34,12 +34,9 @@ pub fn photo(name: &str) -> Frame {
     Frame::open(&dir.join("test-images").join(name)).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
-/// A picture as a 640×480 camera would frame it: scaled so its height is `face_h`×… simply, the
-/// photo scaled to fit 640×480 and centred on a grey background.
+/// The photo as a 640×480 camera would frame it: scaled to fit, centred on grey.
 pub fn as_camera_frame(photo: &Frame) -> Frame {
-    let s = (640.0 / photo.width() as f32).min(480.0 / photo.height() as f32);
-    let scaled = photo.scaled(s);
-    paste(&canvas(640, 480, 120), &scaled, (640 - scaled.width()) / 2, (480 - scaled.height()) / 2)
+    photo.fitted(640, 480, 120)
 }
 
 /// A plain grey picture.
@@ -49,17 +46,7 @@ pub fn canvas(w: u32, h: u32, v: u8) -> Frame {
 
 /// `top` drawn onto `base` at (x, y), clipped.
 pub fn paste(base: &Frame, top: &Frame, x: u32, y: u32) -> Frame {
-    let mut rgb = base.rgb().to_vec();
-    for ty in 0..top.height() {
-        for tx in 0..top.width() {
-            let (bx, by) = (x + tx, y + ty);
-            if bx < base.width() && by < base.height() {
-                let i = ((by * base.width() + bx) * 3) as usize;
-                rgb[i..i + 3].copy_from_slice(&top.pixel(tx, ty));
-            }
-        }
-    }
-    Frame::from_rgb(base.width(), base.height(), rgb).unwrap()
+    top.drawn_onto(base, x, y)
 }
 
 /// The photo's pixels multiplied by `k` (a darker or brighter room).

@@ -1,7 +1,7 @@
 //! `kiosk face calibrate --pairs CSV|DIR`: score distributions, TAR at FAR, a suggested
 //! threshold, and the ROC curve and histograms as PNG.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::ExitCode;
 
 use anyhow::{Context, Result};
@@ -95,11 +95,7 @@ pub fn run(args: &CalibrateArgs) -> Result<ExitCode> {
     } else {
         let text = result.to_string();
         println!("{}", text.trim_end());
-        println!("wrote {}, {} and {}", show(&report), show(&roc), show(&hist));
+        println!("wrote {}, {} and {}", report.display(), roc.display(), hist.display());
     }
     Ok(ExitCode::SUCCESS)
-}
-
-fn show(p: &Path) -> String {
-    p.display().to_string()
 }
